@@ -1,0 +1,181 @@
+import { SseEventError } from './errors.js';
+import { eventFields, type SseEvent } from './event.js';
+
+/** Options of {@link encode}. */
+export interface EncodeOptions {
+  /**
+   * Turns `data` that is not a string into text. It may return several lines; each becomes its
+   * own `data:` line and the client joins them back with `\n`. Defaults to `JSON.stringify`.
+   */
+  serialize?: (data: unknown) => string;
+}
+
+const lineBreak = /\r\n|\r|\n/;
+const hasLineBreak = /[\r\n]/;
+const hasLineBreakOrNul = /[\r\n\0]/;
+
+/**
+ * Writes one event in the WHATWG `text/event-stream` format, or throws before writing anything.
+ *
+ * Strings in `data` and `comment` are split on CRLF, CR and LF, one line each, so a payload can
+ * never end its field early or start another; an empty string is still one `data:` line. `event`
+ * and `id` are refused (not escaped) when a line break could forge a field, and `id` also with
+ * NUL, which clients ignore. Each refusal is an {@link SseEventError} whose `field` names what was
+ * wrong. Field order is `:` comment, `event`, `id`, `retry`, `data`, then the blank line that
+ * dispatches the event.
+ *
+ * ## Example
+ * ```ts
+ * import { encode } from 'rx-sse';
+ *
+ * console.log(JSON.stringify(encode({ event: 'counter', id: 7, data: { n: 7 } })));
+ * // Logs:
+ * // "event: counter\nid: 7\ndata: {\"n\":7}\n\n"
+ * ```
+ */
+export function encode(event: SseEvent, options?: EncodeOptions): string {
+  // Checked at run time too: events come from user code, often untyped or cast.
+  const value: unknown = event;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new SseEventError(
+      'fields',
+      `encode: an event must be an object such as { data: 'hi' } (got ${describe(value)})`,
+    );
+  }
+  for (const key of Object.keys(event)) {
+    if (!eventFields.has(key)) {
+      const hint = key === 'name' || key === 'type' ? ' (the event type is "event")' : '';
+      throw new SseEventError(
+        'fields',
+        `encode: unknown field ${JSON.stringify(key)}${hint}; an event has only data, event, id, retry and comment`,
+      );
+    }
+  }
+  const { data, event: type, id, retry, comment } = event;
+  let out = '';
+
+  if (comment !== undefined) {
+    if (typeof comment !== 'string') {
+      throw new SseEventError(
+        'comment',
+        `encode: "comment" must be a string (got ${describe(comment)})`,
+      );
+    }
+    out += lines(':', comment);
+  }
+  if (type !== undefined) {
+    if (typeof type !== 'string') {
+      throw new SseEventError('event', `encode: "event" must be a string (got ${describe(type)})`);
+    }
+    if (hasLineBreak.test(type)) {
+      throw new SseEventError(
+        'event',
+        `encode: "event" must not contain CR or LF (got ${JSON.stringify(type)}): a line break would end the field early`,
+      );
+    }
+    out += field('event', type);
+  }
+  if (id !== undefined) out += field('id', idText(id));
+  if (retry !== undefined) {
+    if (typeof retry !== 'number' || !Number.isSafeInteger(retry) || retry < 0) {
+      throw new SseEventError(
+        'retry',
+        `encode: "retry" must be a non-negative integer of milliseconds (got ${describe(retry)})`,
+      );
+    }
+    out += field('retry', String(retry));
+  }
+  if (data !== undefined)
+    out += lines('data:', dataText(data, options?.serialize ?? JSON.stringify));
+
+  if (out === '') {
+    throw new SseEventError(
+      'fields',
+      'encode: an event needs at least one of data, event, id, retry or comment (got none; undefined counts as absent)',
+    );
+  }
+  return out + '\n';
+}
+
+function idText(id: unknown): string {
+  if (typeof id === 'number') {
+    if (!Number.isFinite(id)) {
+      throw new SseEventError(
+        'id',
+        `encode: "id" must be a finite number or a string (got ${String(id)})`,
+      );
+    }
+    return String(id);
+  }
+  if (typeof id !== 'string') {
+    throw new SseEventError(
+      'id',
+      `encode: "id" must be a string or a number (got ${describe(id)})`,
+    );
+  }
+  if (hasLineBreakOrNul.test(id)) {
+    throw new SseEventError(
+      'id',
+      `encode: "id" must not contain CR, LF or NUL (got ${JSON.stringify(id)}): clients would cut or ignore it`,
+    );
+  }
+  return id;
+}
+
+function dataText(data: unknown, serialize: (data: unknown) => string): string {
+  if (typeof data === 'string') return data;
+  let text: unknown;
+  try {
+    text = serialize(data);
+  } catch (error) {
+    throw new SseEventError(
+      'data',
+      `encode: "data" could not be serialized: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
+  }
+  if (typeof text !== 'string') {
+    throw new SseEventError(
+      'data',
+      `encode: "data" serialized to ${describe(text)}, not a string (JSON has no form for undefined, functions or symbols)`,
+    );
+  }
+  return text;
+}
+
+function field(name: string, value: string): string {
+  return line(`${name}:`, value);
+}
+
+function lines(prefix: string, text: string): string {
+  if (!hasLineBreak.test(text)) return line(prefix, text);
+  let out = '';
+  for (const part of text.split(lineBreak)) out += line(prefix, part);
+  return out;
+}
+
+function line(prefix: string, value: string): string {
+  return value === '' ? `${prefix}\n` : `${prefix} ${value}\n`;
+}
+
+/** A short, safe description of a value for an error message. */
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  switch (typeof value) {
+    case 'string':
+      return `string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)}`;
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+      return `${typeof value} ${String(value)}`;
+    case 'undefined':
+      return 'undefined';
+    case 'function':
+      return 'a function';
+    case 'symbol':
+      return 'a symbol';
+    default:
+      return `an object`;
+  }
+}

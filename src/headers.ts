@@ -1,0 +1,57 @@
+import { validateHeaderName, validateHeaderValue, type OutgoingHttpHeaders } from 'node:http';
+import { describe } from './encode.js';
+
+/** Extra response headers for every stream, e.g. `{ 'Access-Control-Allow-Origin': '*' }`. */
+export type StreamHeaders = Readonly<Record<string, string | number | readonly string[]>>;
+
+const baseHeaders: Readonly<Record<string, string>> = Object.freeze({
+  'Content-Type': 'text/event-stream; charset=utf-8',
+  'Cache-Control': 'no-cache, no-transform',
+  // nginx buffers proxied responses unless told not to, which would hold events back.
+  'X-Accel-Buffering': 'no',
+});
+
+/** The head of every stream of one `sse()` listener, for HTTP/1.x and for HTTP/2. */
+export interface HeadSet {
+  http1: OutgoingHttpHeaders;
+  http2: OutgoingHttpHeaders;
+}
+
+/**
+ * Merges the user's headers over the SSE ones, once, at setup. A user header replaces a base header
+ * of the same name (case-insensitively), except `Content-Type`: a stream is `text/event-stream`.
+ * Names and values are checked as node:http would check them, so a CR or LF is refused here rather
+ * than on the first request.
+ */
+export function streamHeaders(extra: StreamHeaders = {}): HeadSet {
+  const value: unknown = extra;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new TypeError(
+      `sse: options.headers must be an object of header names to values (got ${describe(value)})`,
+    );
+  }
+  const merged = new Map<string, [string, string | number | readonly string[]]>();
+  for (const [name, value] of Object.entries(baseHeaders))
+    merged.set(name.toLowerCase(), [name, value]);
+  for (const [name, value] of Object.entries(extra)) {
+    if (name.toLowerCase() === 'content-type') {
+      throw new TypeError(
+        'sse: options.headers must not set Content-Type: a stream is text/event-stream',
+      );
+    }
+    try {
+      validateHeaderName(name);
+      for (const item of [value].flat()) validateHeaderValue(name, String(item));
+    } catch (error) {
+      throw new TypeError(
+        `sse: options.headers[${JSON.stringify(name)}] is not a valid HTTP header (CR, LF and other control characters are refused)`,
+        { cause: error },
+      );
+    }
+    merged.set(name.toLowerCase(), [name, value]);
+  }
+  const http2 = Object.freeze(Object.fromEntries(merged.values())) as OutgoingHttpHeaders;
+  // HTTP/2 forbids connection-specific headers; HTTP/1.x proxies want to be told to keep it open.
+  const http1 = Object.freeze({ ...http2, Connection: 'keep-alive' }) as OutgoingHttpHeaders;
+  return { http1, http2 };
+}

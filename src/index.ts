@@ -1,0 +1,13 @@
+export { sse, type SseHandler, type SseListener, type SseOptions } from './sse.js';
+export { encode, type EncodeOptions } from './encode.js';
+export { toWire, type WireOptions } from './toWire.js';
+export type { SseEvent } from './event.js';
+export type { SseContext } from './context.js';
+export type { StreamHeaders } from './headers.js';
+export {
+  HttpError,
+  SseEventError,
+  type HttpErrorOptions,
+  type HttpHeaders,
+  type SseEventField,
+} from './errors.js';

@@ -1,0 +1,3 @@
+export { testContext, type TestContext, type TestContextInit } from './testContext.js';
+export { toFrames } from './toFrames.js';
+export { heartbeatFrame } from '../toWire.js';

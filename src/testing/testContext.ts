@@ -1,0 +1,53 @@
+import { IncomingMessage } from 'node:http';
+import { Socket } from 'node:net';
+import { createContext, type SseContext } from '../context.js';
+
+/** What {@link testContext} builds a request from. Every field is optional. */
+export interface TestContextInit {
+  /** The request path and query. Defaults to `'/'`. */
+  url?: string;
+  /** Request headers; names are case-insensitive. Defaults to `{ host: 'localhost' }`. */
+  headers?: Readonly<Record<string, string>>;
+  /** Sent as the `Last-Event-ID` header. Defaults to none. */
+  lastEventId?: string;
+}
+
+/** A context for unit tests, with a way to play the client going away. */
+export interface TestContext extends SseContext {
+  /** Aborts `signal`, as a departing client would. */
+  abort(reason?: unknown): void;
+}
+
+/**
+ * Builds the {@link SseContext} a handler would get for a GET request, without a server or a socket,
+ * so handlers can be called directly in unit and marble tests.
+ *
+ * ## Example
+ * ```ts
+ * import { testContext } from 'rx-sse/testing';
+ *
+ * const ctx = testContext({ url: '/events?room=1', lastEventId: '41' });
+ * console.log(ctx.url.searchParams.get('room'), ctx.lastEventId);
+ * // Logs: 1 41
+ * ```
+ */
+export function testContext(init: TestContextInit = {}): TestContext {
+  const req = new IncomingMessage(new Socket());
+  req.method = 'GET';
+  req.url = init.url ?? '/';
+  req.httpVersion = '1.1';
+  req.httpVersionMajor = 1;
+  req.httpVersionMinor = 1;
+  const headers: Record<string, string> = { host: 'localhost' };
+  for (const [name, value] of Object.entries(init.headers ?? {}))
+    headers[name.toLowerCase()] = value;
+  if (init.lastEventId !== undefined) headers['last-event-id'] = init.lastEventId;
+  req.headers = headers;
+  const controller = new AbortController();
+  return {
+    ...createContext(req, controller.signal),
+    abort: (reason?: unknown) => {
+      controller.abort(reason);
+    },
+  };
+}

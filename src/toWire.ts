@@ -1,0 +1,131 @@
+import {
+  asyncScheduler,
+  Observable,
+  type OperatorFunction,
+  type SchedulerAction,
+  type SchedulerLike,
+} from 'rxjs';
+import { describe, encode, type EncodeOptions } from './encode.js';
+import type { SseEvent } from './event.js';
+
+/** Options of {@link toWire}: what goes on the wire besides the events themselves. */
+export interface WireOptions extends EncodeOptions {
+  /**
+   * A reconnection delay in ms, sent once as `retry: N` when the stream opens. Defaults to none
+   * (the client keeps its own default, about 3 s in browsers).
+   */
+  retry?: number;
+  /**
+   * After this many ms with nothing written, a `:` comment line goes out so that proxies and load
+   * balancers keep the connection open and a dead client is noticed. Every frame resets the wait.
+   * Defaults to `15000` ms; `false` disables.
+   */
+  heartbeat?: number | false;
+}
+
+/** The frame a heartbeat writes: an empty comment, which clients ignore. */
+export const heartbeatFrame = ':\n\n';
+
+/** Heartbeats every 15 s unless told otherwise: under the 30–60 s idle cut-off of most proxies. */
+export const defaultHeartbeat = 15_000;
+
+/**
+ * Turns a stream of events into the exact text a client receives: the `retry` preamble, one
+ * frame per event, and a heartbeat comment whenever the stream has been idle for `heartbeat` ms.
+ *
+ * This is the whole of what `sse` decides about bytes, with no I/O, so it can be tested with
+ * marbles. An event that {@link encode} refuses errors the stream and none of it is emitted.
+ * Each event costs one clock read: the heartbeat timer is not reset per event but wakes when the
+ * stream could first have been idle long enough, and sleeps again for the time still missing.
+ *
+ * ## Example
+ * ```ts
+ * import { of } from 'rxjs';
+ * import { toWire } from 'rx-sse';
+ *
+ * of({ data: 'hi' }).pipe(toWire({ retry: 2000 })).subscribe((frame) => console.log(JSON.stringify(frame)));
+ * // Logs:
+ * // "retry: 2000\n\n"
+ * // "data: hi\n\n"
+ * ```
+ */
+export function toWire(
+  options: WireOptions = {},
+  scheduler: SchedulerLike = asyncScheduler,
+): OperatorFunction<SseEvent, string> {
+  const { heartbeat, preamble, encodeOptions } = checkWireOptions(options, 'toWire');
+  return (source) =>
+    new Observable<string>((subscriber) => {
+      let lastWrite = scheduler.now();
+      if (preamble !== undefined) subscriber.next(preamble);
+      if (heartbeat !== false) {
+        subscriber.add(
+          scheduler.schedule(function (this: SchedulerAction<undefined>) {
+            const idle = scheduler.now() - lastWrite;
+            if (idle >= heartbeat) {
+              lastWrite = scheduler.now();
+              subscriber.next(heartbeatFrame);
+              this.schedule(undefined, heartbeat);
+            } else {
+              this.schedule(undefined, heartbeat - idle);
+            }
+          }, heartbeat),
+        );
+      }
+      subscriber.add(
+        source.subscribe({
+          next(event) {
+            let frame: string;
+            try {
+              frame = encode(event, encodeOptions);
+            } catch (error) {
+              subscriber.error(error);
+              return;
+            }
+            lastWrite = scheduler.now();
+            subscriber.next(frame);
+          },
+          error: (error: unknown) => {
+            subscriber.error(error);
+          },
+          complete: () => {
+            subscriber.complete();
+          },
+        }),
+      );
+    });
+}
+
+interface CheckedWireOptions {
+  heartbeat: number | false;
+  preamble: string | undefined;
+  encodeOptions: EncodeOptions;
+}
+
+/** Checks the wire options once, at setup, so a mistake fails loudly before any client connects. */
+export function checkWireOptions(options: WireOptions, caller: string): CheckedWireOptions {
+  const { retry, heartbeat = defaultHeartbeat, serialize } = options;
+  if (retry !== undefined && (!Number.isSafeInteger(retry) || retry < 0)) {
+    throw new TypeError(
+      `${caller}: options.retry must be a non-negative integer of ms (got ${describe(retry)})`,
+    );
+  }
+  if (
+    heartbeat !== false &&
+    (typeof heartbeat !== 'number' || !(heartbeat >= 1) || heartbeat > 2 ** 31 - 1)
+  ) {
+    throw new TypeError(
+      `${caller}: options.heartbeat must be a number of ms from 1 to 2147483647, or false to disable (got ${describe(heartbeat)})`,
+    );
+  }
+  if (serialize !== undefined && typeof serialize !== 'function') {
+    throw new TypeError(
+      `${caller}: options.serialize must be a function (got ${describe(serialize)})`,
+    );
+  }
+  return {
+    heartbeat,
+    preamble: retry === undefined ? undefined : encode({ retry }),
+    encodeOptions: serialize === undefined ? {} : { serialize },
+  };
+}
