@@ -117,7 +117,7 @@ describe('toWire', () => {
     ];
     for (const [what, options, message] of bad) {
       it(`should refuse ${what} at setup`, () => {
-        expect(() => toWire(options as never)).to.throw(TypeError, message);
+        expect(() => toWire(options)).to.throw(TypeError, message);
       });
     }
   });

@@ -9,13 +9,13 @@ export interface SseEvent {
    */
   data?: unknown;
   /** The event type (`event:`): the name a client's `addEventListener` listens for. No CR or LF. */
-  event?: string;
+  event?: string | undefined;
   /** The event id (`id:`), which the client sends back as `Last-Event-ID`. No CR, LF or NUL. */
-  id?: string | number;
+  id?: string | number | undefined;
   /** The client's reconnection delay in ms (`retry:`): a non-negative integer. */
-  retry?: number;
+  retry?: number | undefined;
   /** A comment (`:` lines). Clients ignore it; it keeps proxies from timing the connection out. */
-  comment?: string;
+  comment?: string | undefined;
 }
 
 /** The field names an {@link SseEvent} may have; anything else is refused as a likely typo. */

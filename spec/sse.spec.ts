@@ -1,0 +1,590 @@
+import { expect } from 'chai';
+import { EventSource } from 'eventsource';
+import { get, type IncomingMessage } from 'node:http';
+import {
+  defer,
+  interval,
+  map,
+  mergeMap,
+  NEVER,
+  Observable,
+  of,
+  take,
+  throwError,
+  concat,
+  timer,
+} from 'rxjs';
+import sinon from 'sinon';
+import {
+  encode,
+  HttpError,
+  sse,
+  SseEventError,
+  type SseContext,
+  type SseEvent,
+  type SseHandler,
+  type SseOptions,
+} from 'rx-sse';
+import {
+  delay,
+  fetchRaw,
+  parseEvents,
+  startServer,
+  waitFor,
+  type TestServer,
+} from './support/server.js';
+
+describe('sse', () => {
+  let server: TestServer | undefined;
+  let logged: sinon.SinonStub;
+
+  beforeEach(() => {
+    logged = sinon.stub(console, 'error');
+  });
+  afterEach(async () => {
+    logged.restore();
+    await server?.close();
+    server = undefined;
+  });
+
+  async function serve(handler: SseHandler, options?: SseOptions): Promise<string> {
+    server = await startServer(sse(handler, options));
+    return server.origin;
+  }
+
+  /** Opens a raw GET and resolves with the response as soon as its head arrives. */
+  function open(url: string, headers: Record<string, string> = {}): Promise<IncomingMessage> {
+    return new Promise((resolve, reject) => {
+      get(url, { headers }, resolve).on('error', reject);
+    });
+  }
+
+  describe('the stream', () => {
+    it('should send 200 and the SSE headers', async () => {
+      const origin = await serve(() => of({ data: 'x' }), { headers: { 'X-Custom': 'yes' } });
+      const res = await fetchRaw(origin);
+      expect(res.status).to.equal(200);
+      expect(res.headers).to.include({
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+        'x-accel-buffering': 'no',
+        connection: 'keep-alive',
+        'x-custom': 'yes',
+      });
+    });
+
+    it('should let a user header replace a default one', async () => {
+      const origin = await serve(() => of({ data: 'x' }), {
+        headers: { 'cache-control': 'no-store' },
+      });
+      expect((await fetchRaw(origin)).headers['cache-control']).to.equal('no-store');
+    });
+
+    it('should send the head at once, before any event, so the client opens', async () => {
+      const origin = await serve(() => NEVER, { heartbeat: false });
+      const res = await open(origin);
+      expect(res.statusCode).to.equal(200);
+      const source = new EventSource(origin);
+      try {
+        await new Promise<void>((resolve, reject) => {
+          source.onopen = () => {
+            resolve();
+          };
+          source.onerror = () => {
+            reject(new Error('EventSource failed'));
+          };
+        });
+      } finally {
+        source.close();
+        res.destroy();
+      }
+    });
+
+    it('should write each event and end the response when the observable completes', async () => {
+      const origin = await serve(() =>
+        interval(5).pipe(
+          take(10),
+          map((i) => ({ event: 'counter', data: i })),
+        ),
+      );
+      const res = await fetchRaw(origin);
+      expect(res.body).to.equal(
+        Array.from({ length: 10 }, (_, i) => `event: counter\ndata: ${i}\n\n`).join(''),
+      );
+    });
+
+    it('should deliver every event to an EventSource client', async () => {
+      const origin = await serve(() =>
+        interval(5).pipe(
+          take(10),
+          map((i) => ({ event: 'counter', data: i })),
+        ),
+      );
+      const source = new EventSource(origin);
+      const received: string[] = [];
+      source.addEventListener('counter', (event) => received.push(event.data));
+      await waitFor(() => received.length === 10, 'ten counter events');
+      source.close();
+      expect(received).to.deep.equal(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+    });
+
+    it('should write every queued byte before ending, however large the burst', async () => {
+      const big = 'x'.repeat(1024);
+      const origin = await serve(() =>
+        defer(() => of(...Array.from({ length: 2000 }, (_, i) => ({ id: i, data: big })))),
+      );
+      const events = parseEvents((await fetchRaw(origin)).body);
+      expect(events).to.have.length(2000);
+      expect(events.at(-1)).to.deep.equal({ id: '1999', event: undefined, data: big });
+    });
+
+    it('should send the retry preamble first', async () => {
+      const origin = await serve(() => of({ data: 'x' }), { retry: 1500 });
+      expect((await fetchRaw(origin)).body).to.equal('retry: 1500\n\ndata: x\n\n');
+    });
+
+    it('should send a heartbeat after the configured idle time', async () => {
+      const origin = await serve(
+        () => concat(of({ data: 'a' }), timer(120).pipe(map(() => ({ data: 'b' })))),
+        {
+          heartbeat: 50,
+        },
+      );
+      expect((await fetchRaw(origin)).body).to.equal('data: a\n\n:\n\n:\n\ndata: b\n\n');
+    });
+
+    it('should join the events of one turn into one write', async () => {
+      const burst = of({ data: 1 }, { data: 2 }, { data: 3 });
+      const listener = sse(
+        () =>
+          concat(timer(10).pipe(mergeMap(() => burst)), timer(30).pipe(map(() => ({ data: 4 })))),
+        { heartbeat: false },
+      );
+      const writes: unknown[][] = [];
+      server = await startServer((req, res) => {
+        const write = res.write.bind(res);
+        res.write = ((...args: Parameters<typeof write>) => (
+          writes.push(args),
+          write(...args)
+        )) as typeof res.write;
+        listener(req, res);
+      });
+      const res = await fetchRaw(server.origin);
+      expect(res.body).to.equal('data: 1\n\ndata: 2\n\ndata: 3\n\ndata: 4\n\n');
+      expect(writes.map((args) => args[0])).to.deep.equal([
+        'data: 1\n\ndata: 2\n\ndata: 3\n\n',
+        'data: 4\n\n',
+      ]);
+    });
+  });
+
+  describe('teardown', () => {
+    it('should unsubscribe in the same turn as the close and abort ctx.signal', async () => {
+      const unsubscribed = sinon.spy();
+      let ctx: SseContext | undefined;
+      let seenAtClose: boolean | undefined;
+      const origin = await serve((context) => {
+        ctx = context;
+        // Added after rx-sse's own listener, so it runs in the same turn, right after it.
+        context.req.socket.once('close', () => (seenAtClose = unsubscribed.called));
+        return new Observable<SseEvent>(() => unsubscribed);
+      });
+      const res = await open(origin);
+      expect(unsubscribed.called).to.equal(false);
+      res.destroy();
+      await waitFor(() => unsubscribed.called, 'the unsubscription');
+      expect(unsubscribed.calledOnce).to.equal(true);
+      expect(seenAtClose).to.equal(true);
+      expect(ctx?.signal.aborted).to.equal(true);
+    });
+
+    it('should abort ctx.signal when the stream completes', async () => {
+      let ctx: SseContext | undefined;
+      const origin = await serve((context) => {
+        ctx = context;
+        return of({ data: 'x' });
+      });
+      await fetchRaw(origin);
+      expect(ctx?.signal.aborted).to.equal(true);
+    });
+
+    it('should not subscribe when the client left while an async handler was working', async () => {
+      const subscribed = sinon.spy();
+      let called = false;
+      let release: () => void = () => undefined;
+      const origin = await serve(async () => {
+        called = true;
+        await new Promise<void>((resolve) => (release = resolve));
+        return defer(() => {
+          subscribed();
+          return NEVER;
+        });
+      });
+      const req = get(origin).on('error', () => undefined);
+      await waitFor(() => called, 'the handler to be called');
+      req.destroy();
+      await delay(30);
+      release();
+      await delay(30);
+      expect(subscribed.called).to.equal(false);
+      expect(logged.called).to.equal(false);
+    });
+
+    it('should treat a client that vanishes mid-write as a normal ending, not an error', async () => {
+      const big = 'y'.repeat(16 * 1024);
+      let unsubscribed = false;
+      const origin = await serve(
+        () =>
+          new Observable<SseEvent>((subscriber) => {
+            const timer = setInterval(() => {
+              for (let i = 0; i < 20; i++) subscriber.next({ data: big });
+            }, 1);
+            return () => {
+              unsubscribed = true;
+              clearInterval(timer);
+            };
+          }),
+      );
+      const res = await open(origin);
+      await new Promise((resolve) => res.once('data', resolve));
+      res.destroy();
+      await waitFor(() => unsubscribed, 'the unsubscription');
+      await delay(50);
+      expect(logged.called, String(logged.args)).to.equal(false);
+    });
+  });
+
+  describe('before the stream opens, errors are HTTP', () => {
+    const refusals: [string, HttpError, Record<string, string>][] = [
+      [
+        '401 with WWW-Authenticate',
+        new HttpError(401, 'Sign in', { headers: { 'WWW-Authenticate': 'Bearer' } }),
+        { 'www-authenticate': 'Bearer' },
+      ],
+      ['403', new HttpError(403), {}],
+      ['404', new HttpError(404, 'No such room'), {}],
+      [
+        '429 with Retry-After',
+        new HttpError(429, undefined, { headers: { 'Retry-After': '30' } }),
+        { 'retry-after': '30' },
+      ],
+    ];
+    for (const [what, error, headers] of refusals) {
+      it(`should answer a thrown HttpError ${what}`, async () => {
+        const origin = await serve(() => {
+          throw error;
+        });
+        const res = await fetchRaw(origin);
+        expect(res.status).to.equal(error.status);
+        expect(res.headers).to.include({ 'content-type': 'text/plain; charset=utf-8', ...headers });
+        expect(res.body).to.equal(error.message);
+        expect(logged.called).to.equal(false);
+      });
+    }
+
+    it('should answer 204 with no body, which makes EventSource stop', async () => {
+      let calls = 0;
+      const origin = await serve(() => {
+        calls++;
+        throw new HttpError(204);
+      });
+      const res = await fetchRaw(origin);
+      expect(res.status).to.equal(204);
+      expect(res.body).to.equal('');
+      const source = new EventSource(origin);
+      await new Promise<void>((resolve) => {
+        source.onerror = () => {
+          resolve();
+        };
+      });
+      await delay(100);
+      expect(source.readyState).to.equal(EventSource.CLOSED);
+      expect(calls).to.equal(2);
+    });
+
+    it('should answer a rejected HttpError', async () => {
+      const origin = await serve(() => Promise.reject(new HttpError(403, 'Not yours')));
+      const res = await fetchRaw(origin);
+      expect([res.status, res.body]).to.deep.equal([403, 'Not yours']);
+    });
+
+    it('should answer an HttpError raised synchronously on subscribe, discarding what came before it', async () => {
+      const origin = await serve(
+        () =>
+          concat(
+            of({ data: 'early' }),
+            throwError(() => new HttpError(404)),
+          ),
+        { retry: 10 },
+      );
+      const res = await fetchRaw(origin);
+      expect([res.status, res.body]).to.deep.equal([404, 'Not Found']);
+    });
+
+    it('should answer 500 for any other throw, with nothing internal, and report it once', async () => {
+      const secret = new Error('db password is hunter2');
+      const origin = await serve(() => {
+        throw secret;
+      });
+      const res = await fetchRaw(origin);
+      expect([res.status, res.body]).to.deep.equal([500, 'Internal Server Error']);
+      expect(logged.calledOnceWith('rx-sse:', secret)).to.equal(true);
+    });
+
+    it('should answer 500 for a rejection and pass it to options.onError', async () => {
+      const onError = sinon.spy();
+      const failure = new Error('lookup failed');
+      const origin = await serve(() => Promise.reject(failure), { onError });
+      expect((await fetchRaw(origin)).status).to.equal(500);
+      expect(onError.calledOnce).to.equal(true);
+      expect(onError.firstCall.args[0]).to.equal(failure);
+      expect((onError.firstCall.args[1] as SseContext).url.pathname).to.equal('/');
+    });
+
+    it('should answer 500 and name the mistake when the handler returns no Observable', async () => {
+      const origin = await serve((() => ({ data: 'not an observable' })) as unknown as SseHandler);
+      expect((await fetchRaw(`${origin}/feed`)).status).to.equal(500);
+      expect(logged.calledOnce).to.equal(true);
+      const error = logged.firstCall.args[1] as Error;
+      expect(error).to.be.instanceOf(TypeError);
+      expect(error.message).to.equal(
+        'rx-sse: the handler for GET /feed returned an object, not an Observable of events',
+      );
+    });
+
+    it('should take an async handler that resolves to an Observable', async () => {
+      const origin = await serve(async () => {
+        await delay(5);
+        return of({ data: 'later' });
+      });
+      expect((await fetchRaw(origin)).body).to.equal('data: later\n\n');
+    });
+
+    it('should answer 405 with Allow to a method other than GET', async () => {
+      const handler = sinon.spy(() => NEVER);
+      const origin = await serve(handler);
+      const res = await new Promise<IncomingMessage>((resolve) => {
+        const req = get(origin, { method: 'POST' }, resolve);
+        req.end();
+      });
+      res.resume();
+      expect([res.statusCode, res.headers.allow]).to.deep.equal([405, 'GET']);
+      expect(handler.called).to.equal(false);
+    });
+
+    it('should pass a method other than GET to next() as middleware', async () => {
+      const listener = sse(() => NEVER);
+      server = await startServer((req, res) => {
+        listener(req, res, () => {
+          res.end('next');
+        });
+      });
+      const res = await new Promise<IncomingMessage>((resolve) =>
+        get(server!.origin, { method: 'DELETE' }, resolve).end(),
+      );
+      let body = '';
+      for await (const chunk of res) body += String(chunk);
+      expect(body).to.equal('next');
+    });
+  });
+
+  describe('after the stream opens, errors are events', () => {
+    it('should end the response and show the client nothing of the error by default', async () => {
+      const failure = new Error('internal detail');
+      const origin = await serve(() =>
+        concat(
+          of({ data: 'a' }),
+          timer(10).pipe(
+            map(() => {
+              throw failure;
+            }),
+          ),
+        ),
+      );
+      const res = await fetchRaw(origin);
+      expect([res.status, res.body]).to.deep.equal([200, 'data: a\n\n']);
+      expect(logged.calledOnceWith('rx-sse:', failure)).to.equal(true);
+    });
+
+    it('should send the event options.onError returns as the last one', async () => {
+      const origin = await serve(
+        () =>
+          concat(
+            of({ data: 'a' }),
+            timer(10).pipe(
+              map(() => {
+                throw new Error('x');
+              }),
+            ),
+          ),
+        {
+          onError: () => ({ event: 'error', data: 'try later' }),
+        },
+      );
+      expect((await fetchRaw(origin)).body).to.equal(
+        'data: a\n\nevent: error\ndata: try later\n\n',
+      );
+      expect(logged.called).to.equal(false);
+    });
+
+    it('should treat an event encode refuses as a stream error and write none of it', async () => {
+      const onError = sinon.spy();
+      const origin = await serve(
+        () =>
+          concat(of({ data: 'a' }), timer(10).pipe(map(() => ({ id: 'x\ny', data: 'forged' })))),
+        { onError },
+      );
+      expect((await fetchRaw(origin)).body).to.equal('data: a\n\n');
+      expect(onError.firstCall.args[0]).to.be.instanceOf(SseEventError);
+    });
+
+    it('should report an onError that throws and still end the stream', async () => {
+      const origin = await serve(
+        () =>
+          timer(5).pipe(
+            map(() => {
+              throw new Error('first');
+            }),
+          ),
+        {
+          onError: () => {
+            throw new Error('second');
+          },
+        },
+      );
+      expect((await fetchRaw(origin)).status).to.equal(200);
+      expect(logged.calledOnce).to.equal(true);
+      expect((logged.firstCall.args[1] as Error).message).to.equal('rx-sse: options.onError threw');
+    });
+  });
+
+  describe('the context', () => {
+    it('should give the handler the URL and the Last-Event-ID header', async () => {
+      let ctx: SseContext | undefined;
+      const origin = await serve((context) => {
+        ctx = context;
+        return of({ data: 1 });
+      });
+      await fetchRaw(`${origin}/room/7?x=1`, { 'Last-Event-ID': '41' });
+      expect(ctx?.url.pathname).to.equal('/room/7');
+      expect(ctx?.url.searchParams.get('x')).to.equal('1');
+      expect(ctx?.lastEventId).to.equal('41');
+    });
+
+    it('should resume from Last-Event-ID across a real EventSource reconnect', async () => {
+      const seen: (string | undefined)[] = [];
+      const origin = await serve(
+        ({ lastEventId }) => {
+          seen.push(lastEventId);
+          const first = lastEventId === undefined ? 0 : Number(lastEventId) + 1;
+          return of(0, 1, 2).pipe(map((i) => ({ id: first + i, data: first + i })));
+        },
+        { retry: 20 },
+      );
+      const source = new EventSource(origin);
+      const data: string[] = [];
+      source.onmessage = (event) => data.push(event.data);
+      await waitFor(() => data.length >= 6, 'two connections of events');
+      source.close();
+      expect(data.slice(0, 6)).to.deep.equal(['0', '1', '2', '3', '4', '5']);
+      expect(seen.slice(0, 2)).to.deep.equal([undefined, '2']);
+    });
+
+    it('should take ?lastEventId= when there is no header, and ignore one over the cap', async () => {
+      const seen: (string | undefined)[] = [];
+      const origin = await serve(({ lastEventId }) => (seen.push(lastEventId), of({ data: 1 })), {
+        maxLastEventIdLength: 8,
+      });
+      await fetchRaw(`${origin}/?lastEventId=12`);
+      await fetchRaw(`${origin}/?lastEventId=123456789`);
+      await fetchRaw(origin, { 'Last-Event-ID': 'x'.repeat(9) });
+      expect(seen).to.deep.equal(['12', undefined, undefined]);
+    });
+  });
+
+  describe('many clients', () => {
+    it('should tear down every subscription when hundreds of clients connect and leave', async function () {
+      this.timeout(30_000);
+      let open = 0;
+      let opened = 0;
+      const origin = await serve(
+        () =>
+          new Observable<SseEvent>((subscriber) => {
+            open++;
+            opened++;
+            subscriber.next({ data: 'hi' });
+            return () => open--;
+          }),
+      );
+      const clients = 400;
+      for (let batch = 0; batch < clients / 100; batch++) {
+        const responses = await Promise.all(
+          Array.from({ length: 100 }, () => openFirstChunk(origin)),
+        );
+        for (const res of responses) res.destroy();
+      }
+      await waitFor(() => open === 0, 'every subscription to end', 10_000);
+      expect(opened).to.equal(clients);
+      const connections = await new Promise<number>((resolve, reject) => {
+        server!.server.getConnections((error, count) => (error ? reject(error) : resolve(count)));
+      });
+      expect(connections).to.equal(0);
+      expect(logged.called).to.equal(false);
+    });
+
+    function openFirstChunk(url: string): Promise<IncomingMessage> {
+      return new Promise((resolve, reject) => {
+        get(url, { agent: false }, (res) => res.once('data', () => resolve(res))).on(
+          'error',
+          reject,
+        );
+      });
+    }
+  });
+
+  describe('setup', () => {
+    const bad: [string, () => unknown, RegExp][] = [
+      [
+        'a handler that is not a function',
+        () => sse('feed' as never),
+        /the handler must be a function .* \(got string "feed"\)/,
+      ],
+      [
+        'a header value with CR or LF',
+        () => sse(() => NEVER, { headers: { 'X-A': 'a\r\nSet-Cookie: x' } }),
+        /options\.headers\["X-A"\] is not a valid HTTP header/,
+      ],
+      [
+        'a Content-Type header',
+        () => sse(() => NEVER, { headers: { 'content-type': 'text/plain' } }),
+        /must not set Content-Type/,
+      ],
+      [
+        'an onError that is not a function',
+        () => sse(() => NEVER, { onError: 'log' as never }),
+        /options\.onError must be a function/,
+      ],
+      [
+        'a zero maxLastEventIdLength',
+        () => sse(() => NEVER, { maxLastEventIdLength: 0 }),
+        /options\.maxLastEventIdLength must be a positive integer/,
+      ],
+      [
+        'a negative retry',
+        () => sse(() => NEVER, { retry: -1 }),
+        /sse: options\.retry must be a non-negative integer/,
+      ],
+    ];
+    for (const [what, make, message] of bad) {
+      it(`should refuse ${what}`, () => {
+        expect(make).to.throw(TypeError, message);
+      });
+    }
+  });
+
+  it('should write the same bytes encode gives', async () => {
+    const event = { event: 'e', id: 3, data: { a: 'b\nc' } };
+    const origin = await serve(() => of(event), { heartbeat: false });
+    expect((await fetchRaw(origin)).body).to.equal(encode(event));
+  });
+});
