@@ -516,6 +516,8 @@ describe('sse', () => {
             return () => open--;
           }),
       );
+      const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+      const timersBefore = timers();
       const clients = 400;
       for (let batch = 0; batch < clients / 100; batch++) {
         const responses = await Promise.all(
@@ -525,6 +527,8 @@ describe('sse', () => {
       }
       await waitFor(() => open === 0, 'every subscription to end', 10_000);
       expect(opened).to.equal(clients);
+      // Every stream had a heartbeat timer; none may outlive its connection.
+      expect(timers()).to.be.at.most(timersBefore);
       const connections = await new Promise<number>((resolve, reject) => {
         server!.server.getConnections((error, count) => (error ? reject(error) : resolve(count)));
       });
