@@ -352,6 +352,14 @@ describe('sse', () => {
       );
     });
 
+    it('should answer 500, not crash, when starting the stream throws after an await', async () => {
+      // isObservable() accepts anything with lift() and subscribe(); this one cannot be piped.
+      const impostor = { lift: () => undefined, subscribe: () => undefined };
+      const origin = await serve(async () => impostor as unknown as Observable<SseEvent>);
+      expect((await fetchRaw(origin)).status).to.equal(500);
+      expect(logged.calledOnce).to.equal(true);
+    });
+
     it('should take an async handler that resolves to an Observable', async () => {
       const origin = await serve(async () => {
         await delay(5);

@@ -191,6 +191,15 @@ export function sse(handler: SseHandler, options: SseOptions = {}): SseListener 
           writer.end();
         });
     };
+    // Whatever throws while a stream starts ends the request like any error before the head; from
+    // inside a promise callback it would otherwise be an unhandled rejection.
+    const startSafely = (stream: unknown): void => {
+      try {
+        start(stream);
+      } catch (error) {
+        fail(error);
+      }
+    };
     const writeLast = (event: SseEvent): void => {
       try {
         writer.write(encode(event, encodeOptions));
@@ -212,8 +221,8 @@ export function sse(handler: SseHandler, options: SseOptions = {}): SseListener 
     try {
       ctx = createContext(req, controller.signal, maxLastEventIdLength);
       const result = handler(ctx);
-      if (!isObservable(result) && isPromiseLike(result)) result.then(start, fail);
-      else start(result);
+      if (!isObservable(result) && isPromiseLike(result)) result.then(startSafely, fail);
+      else startSafely(result);
     } catch (error) {
       fail(error);
     }
