@@ -355,7 +355,9 @@ describe('sse', () => {
     it('should answer 500, not crash, when starting the stream throws after an await', async () => {
       // isObservable() accepts anything with lift() and subscribe(); this one cannot be piped.
       const impostor = { lift: () => undefined, subscribe: () => undefined };
-      const origin = await serve(async () => impostor as unknown as Observable<SseEvent>);
+      const origin = await serve(() =>
+        Promise.resolve(impostor as unknown as Observable<SseEvent>),
+      );
       expect((await fetchRaw(origin)).status).to.equal(500);
       expect(logged.calledOnce).to.equal(true);
     });
