@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { EventSource } from 'eventsource';
-import { get, type IncomingMessage } from 'node:http';
+import { get, type IncomingMessage, type ServerResponse } from 'node:http';
+import { setTimeout as setTimeoutPromise } from 'node:timers/promises';
 import {
   defer,
   interval,
@@ -13,10 +14,11 @@ import {
   throwError,
   concat,
   timer,
+  VirtualAction,
+  VirtualTimeScheduler,
 } from 'rxjs';
 import sinon from 'sinon';
 import {
-  encode,
   HttpError,
   sse,
   SseEventError,
@@ -143,14 +145,57 @@ describe('sse', () => {
       expect((await fetchRaw(origin)).body).to.equal('retry: 1500\n\ndata: x\n\n');
     });
 
-    it('should send a heartbeat after the configured idle time', async () => {
+    it('should send heartbeats on real timers while the stream is idle', async () => {
       const origin = await serve(
-        () => concat(of({ data: 'a' }), timer(120).pipe(map(() => ({ data: 'b' })))),
-        {
-          heartbeat: 50,
-        },
+        () => concat(of({ data: 'a' }), timer(200).pipe(map(() => ({ data: 'b' })))),
+        { heartbeat: 30 },
       );
-      expect((await fetchRaw(origin)).body).to.equal('data: a\n\n:\n\n:\n\ndata: b\n\n');
+      // Real timers on a shared machine drift, so only the shape is pinned; the exact times are
+      // pinned in virtual time below and in toWire.spec.ts.
+      expect((await fetchRaw(origin)).body).to.match(/^data: a\n\n(:\n\n)+data: b\n\n$/);
+    });
+
+    it('should run heartbeats on options.scheduler', async () => {
+      // A minute apart: real timers could not produce these within the test.
+      const scheduler = new VirtualTimeScheduler(VirtualAction, 180_000);
+      const origin = await serve(() => NEVER, { heartbeat: 60_000, scheduler });
+      const res = await open(origin);
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      expect(body).to.equal('');
+      scheduler.flush(); // virtual 0..180 s: heartbeats at 60, 120 and 180 s
+      await waitFor(() => body.length >= 9, 'three heartbeats', 2000);
+      res.destroy();
+      expect(body).to.equal(':\n\n:\n\n:\n\n');
+    });
+
+    it('should flush within the turn of the event, before any later microtask', async () => {
+      let writesSeen: number | undefined;
+      const writes: string[] = [];
+      const listener = sse(
+        () =>
+          new Observable<SseEvent>((subscriber) => {
+            setTimeout(() => {
+              subscriber.next({ data: 'now' });
+              queueMicrotask(() => (writesSeen = writes.length));
+            }, 5);
+          }),
+        { heartbeat: false },
+      );
+      server = await startServer((req, res) => {
+        const write = res.write.bind(res);
+        res.write = ((...args: Parameters<typeof write>) => (
+          writes.push(String(args[0])),
+          write(...args)
+        )) as typeof res.write;
+        listener(req, res);
+      });
+      const res = await open(server.origin);
+      await waitFor(() => writesSeen !== undefined, 'the event');
+      res.destroy();
+      expect(writesSeen).to.equal(1);
+      expect(writes).to.deep.equal(['data: now\n\n']);
     });
 
     it('should join the events of one turn into one write', async () => {
@@ -196,6 +241,104 @@ describe('sse', () => {
       expect(unsubscribed.calledOnce).to.equal(true);
       expect(seenAtClose).to.equal(true);
       expect(ctx?.signal.aborted).to.equal(true);
+    });
+
+    it('should survive a teardown that throws, abort the signal and report the error once', async () => {
+      const onError = sinon.spy();
+      let ctx: SseContext | undefined;
+      const origin = await serve(
+        (context) => {
+          ctx = context;
+          return new Observable<SseEvent>(() => () => {
+            throw new Error('teardown bug');
+          });
+        },
+        { onError },
+      );
+      const res = await open(origin);
+      res.destroy();
+      await waitFor(() => onError.called, 'the report');
+      await delay(20);
+      expect(ctx?.signal.aborted).to.equal(true);
+      expect(onError.calledOnce).to.equal(true);
+      expect(String(onError.firstCall.args[0])).to.match(/teardown bug/);
+    });
+
+    it('should not report the rejection of work it aborted through ctx.signal', async () => {
+      const onError = sinon.spy();
+      let called = false;
+      const origin = await serve(
+        async ({ signal }) => {
+          called = true;
+          await setTimeoutPromise(10_000, undefined, { signal });
+          return NEVER;
+        },
+        { onError },
+      );
+      const req = get(origin).on('error', () => undefined);
+      await waitFor(() => called, 'the handler');
+      req.destroy();
+      await delay(50);
+      expect(onError.called).to.equal(false);
+      expect(logged.called).to.equal(false);
+    });
+
+    it('should still report a handler that resolves to no Observable after the client left', async () => {
+      let called = false;
+      let release: () => void = () => undefined;
+      const origin = await serve((async () => {
+        called = true;
+        await new Promise<void>((resolve) => (release = resolve));
+        return 'oops';
+      }) as unknown as SseHandler);
+      const req = get(origin).on('error', () => undefined);
+      await waitFor(() => called, 'the handler');
+      req.destroy();
+      await delay(20);
+      release();
+      await waitFor(() => logged.called, 'the report');
+      expect((logged.firstCall.args[1] as Error).message).to.match(
+        /returned string "oops", not an Observable/,
+      );
+    });
+
+    it('should not call the handler when the client left before the listener ran', async () => {
+      const handler = sinon.spy(() => NEVER);
+      const listener = sse(handler);
+      let served = false;
+      server = await startServer((req, res) => {
+        // Slow middleware: by the time the stream is asked for, the client is gone.
+        req.socket.once('close', () => {
+          listener(req, res);
+          served = true;
+        });
+      });
+      const req = get(server.origin).on('error', () => undefined);
+      await waitFor(
+        () => server!.server.listenerCount('request') === 1 && req.socket !== null,
+        'a socket',
+      );
+      await delay(20);
+      req.destroy();
+      await waitFor(() => served, 'the late listener call');
+      expect(handler.called).to.equal(false);
+    });
+
+    it('should ignore a departed client reported on the response, and log any other error', async () => {
+      let response: ServerResponse | undefined;
+      const listener = sse(() => NEVER);
+      server = await startServer((req, res) => {
+        response = res;
+        listener(req, res);
+      });
+      const res = await open(server.origin);
+      response!.emit('error', Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
+      response!.emit('error', Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }));
+      expect(logged.called).to.equal(false);
+      const strange = Object.assign(new Error('strange'), { code: 'ESTRANGE' });
+      response!.emit('error', strange);
+      expect(logged.calledOnceWith('rx-sse:', strange)).to.equal(true);
+      res.destroy();
     });
 
     it('should abort ctx.signal when the stream completes', async () => {
@@ -370,6 +513,42 @@ describe('sse', () => {
       expect((await fetchRaw(origin)).body).to.equal('data: later\n\n');
     });
 
+    it('should answer HEAD with the head the handler would get, without subscribing', async () => {
+      const subscribed = sinon.spy();
+      const origin = await serve((ctx) => {
+        if (ctx.url.pathname === '/private') throw new HttpError(401);
+        return defer(() => (subscribed(), NEVER));
+      });
+      const head = async (path: string) => {
+        const res = await new Promise<IncomingMessage>((resolve) =>
+          get(`${origin}${path}`, { method: 'HEAD' }, resolve).end(),
+        );
+        res.resume();
+        return res;
+      };
+      const ok = await head('/');
+      expect(ok.statusCode).to.equal(200);
+      expect(ok.headers['content-type']).to.equal('text/event-stream; charset=utf-8');
+      expect((await head('/private')).statusCode).to.equal(401);
+      expect(subscribed.called).to.equal(false);
+    });
+
+    it('should send options.headers with refusals too, so CORS clients can read them', async () => {
+      const origin = await serve(
+        () => {
+          throw new HttpError(429, 'Slow down', { headers: { 'Retry-After': '5' } });
+        },
+        { headers: { 'Access-Control-Allow-Origin': 'https://app.example' } },
+      );
+      const res = await fetchRaw(origin);
+      expect(res.status).to.equal(429);
+      expect(res.headers).to.include({
+        'access-control-allow-origin': 'https://app.example',
+        'retry-after': '5',
+      });
+      expect(res.headers['x-accel-buffering']).to.equal(undefined);
+    });
+
     it('should answer 405 with Allow to a method other than GET', async () => {
       const handler = sinon.spy(() => NEVER);
       const origin = await serve(handler);
@@ -378,7 +557,7 @@ describe('sse', () => {
         req.end();
       });
       res.resume();
-      expect([res.statusCode, res.headers.allow]).to.deep.equal([405, 'GET']);
+      expect([res.statusCode, res.headers.allow]).to.deep.equal([405, 'GET, HEAD']);
       expect(handler.called).to.equal(false);
     });
 
@@ -596,9 +775,13 @@ describe('sse', () => {
     }
   });
 
-  it('should write the same bytes encode gives', async () => {
+  it('should write exactly the bytes of the wire format', async () => {
     const event = { event: 'e', id: 3, data: { a: 'b\nc' } };
-    const origin = await serve(() => of(event), { heartbeat: false });
-    expect((await fetchRaw(origin)).body).to.equal(encode(event));
+    const origin = await serve(() => of(event, { comment: 'x', data: 'l1\r\nl2' }), {
+      heartbeat: false,
+    });
+    expect((await fetchRaw(origin)).body).to.equal(
+      'event: e\nid: 3\ndata: {"a":"b\\nc"}\n\n: x\ndata: l1\ndata: l2\n\n',
+    );
   });
 });

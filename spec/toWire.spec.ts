@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { map } from 'rxjs';
+import { map, range, take, tap } from 'rxjs';
 import { encode, SseEventError, toWire, type SseEvent } from 'rx-sse';
 import { heartbeatFrame } from 'rx-sse/testing';
 import { testScheduler } from './support/scheduler.js';
@@ -88,6 +88,26 @@ describe('toWire', () => {
       );
       expectSubscriptions(source.subscriptions).toBe('^-!');
     });
+  });
+
+  it('should stop pulling a synchronous source once it errors or is unsubscribed', () => {
+    let pulled = 0;
+    const source = range(0, 100_000).pipe(
+      tap(() => pulled++),
+      map((i) => (i === 0 ? { id: 'bad\nid' } : { data: i })),
+    );
+    source.pipe(toWire({ heartbeat: false })).subscribe({ error: () => undefined });
+    expect(pulled).to.equal(1);
+    pulled = 0;
+    range(0, 100_000)
+      .pipe(
+        tap(() => pulled++),
+        map((i) => ({ data: i })),
+        toWire({ heartbeat: false }),
+        take(1),
+      )
+      .subscribe();
+    expect(pulled).to.equal(1);
   });
 
   it('should encode with options.serialize', () => {

@@ -32,23 +32,40 @@ export function createContext(
 ): SseContext {
   const url = requestUrl(req);
   const sent = req.headers['last-event-id'];
-  const header = Array.isArray(sent) ? sent[0] : sent;
+  const header = utf8Header(Array.isArray(sent) ? sent[0] : sent);
   const raw = header !== undefined && header !== '' ? header : url.searchParams.get('lastEventId');
   const lastEventId = raw && raw.length <= maxLastEventIdLength ? raw : undefined;
   return { req, url, lastEventId, signal };
 }
 
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * node:http reads header bytes as latin1, but a browser sends `Last-Event-ID` as UTF-8 (the id it
+ * got, verbatim). Bytes that are valid UTF-8 are read as such; others are left as latin1.
+ */
+function utf8Header(value: string | undefined): string | undefined {
+  if (value === undefined || !/[\u0080-\u00ff]/.test(value)) return value;
+  try {
+    return utf8.decode(Buffer.from(value, 'latin1'));
+  } catch {
+    return value;
+  }
+}
+
+// A Host header is a host and an optional port: no slash, query, fragment, userinfo or space.
+const hostPattern = /^[\w.~!$&'()*+,;=:%[\]-]+$/;
+
 function requestUrl(req: IncomingMessage): URL {
   const scheme = (req.socket as Partial<TLSSocket> | null)?.encrypted ? 'https' : 'http';
   const path = req.url ?? '/';
+  const sentHost = req.headers.host;
+  // A Host header that is not a host must not cost the client its stream; the path still counts.
+  const host = sentHost !== undefined && hostPattern.test(sentHost) ? sentHost : 'localhost';
   try {
-    return new URL(path, `${scheme}://${req.headers.host ?? 'localhost'}`);
-  } catch {
-    // A Host header that is not a host must not cost the client its stream; the path still counts.
-    try {
-      return new URL(path, `${scheme}://localhost`);
-    } catch (error) {
-      throw new HttpError(400, 'Bad request URL', { cause: error });
-    }
+    // An origin-form target is appended, not resolved: `//rooms/7` is a path, not a host.
+    return path.startsWith('/') ? new URL(`${scheme}://${host}${path}`) : new URL(path);
+  } catch (error) {
+    throw new HttpError(400, 'Bad request URL', { cause: error });
   }
 }

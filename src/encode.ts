@@ -7,7 +7,7 @@ export interface EncodeOptions {
    * Turns `data` that is not a string into text. It may return several lines; each becomes its
    * own `data:` line and the client joins them back with `\n`. Defaults to `JSON.stringify`.
    */
-  serialize?: (data: unknown) => string;
+  serialize?: ((data: unknown) => string) | undefined;
 }
 
 const lineBreak = /\r\n|\r|\n/;

@@ -6,7 +6,7 @@ export type HttpHeaders = Readonly<Record<string, string | number | readonly str
 /** Options of {@link HttpError}. */
 export interface HttpErrorOptions {
   /** Headers sent with the refusal, e.g. `WWW-Authenticate` or `Retry-After`. Defaults to none. */
-  headers?: HttpHeaders;
+  headers?: HttpHeaders | undefined;
   /** The error that led to this one, kept for logs; never sent to the client. */
   cause?: unknown;
 }

@@ -15,6 +15,8 @@ const baseHeaders: Readonly<Record<string, string>> = Object.freeze({
 export interface HeadSet {
   http1: OutgoingHttpHeaders;
   http2: OutgoingHttpHeaders;
+  /** The user's own headers alone, for refusals. */
+  extra: OutgoingHttpHeaders;
 }
 
 /**
@@ -23,7 +25,7 @@ export interface HeadSet {
  * Names and values are checked as node:http would check them, so a CR or LF is refused here rather
  * than on the first request.
  */
-export function streamHeaders(extra: StreamHeaders = {}): HeadSet {
+export function streamHeaders(extra: StreamHeaders | undefined = {}): HeadSet {
   const value: unknown = extra;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new TypeError(
@@ -53,5 +55,5 @@ export function streamHeaders(extra: StreamHeaders = {}): HeadSet {
   const http2 = Object.freeze(Object.fromEntries(merged.values())) as OutgoingHttpHeaders;
   // HTTP/2 forbids connection-specific headers; HTTP/1.x proxies want to be told to keep it open.
   const http1 = Object.freeze({ ...http2, Connection: 'keep-alive' }) as OutgoingHttpHeaders;
-  return { http1, http2 };
+  return { http1, http2, extra: Object.freeze({ ...extra }) as OutgoingHttpHeaders };
 }

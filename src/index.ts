@@ -1,4 +1,5 @@
 export { sse, type SseHandler, type SseListener, type SseOptions } from './sse.js';
+export type { ErrorHook } from './connection.js';
 export { encode, type EncodeOptions } from './encode.js';
 export { toWire, type WireOptions } from './toWire.js';
 export type { SseEvent } from './event.js';

@@ -1,11 +1,12 @@
-import { STATUS_CODES, type ServerResponse } from 'node:http';
+import { STATUS_CODES, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import { HttpError } from './errors.js';
 
 /**
  * Answers a request with an HTTP error instead of a stream. Only an {@link HttpError} chooses the
  * status, headers and body; anything else is a plain 500 that says nothing of what went wrong.
+ * `extra` (the listener's own headers, e.g. CORS) go out too; the error's headers win over them.
  */
-export function refuse(res: ServerResponse, error: unknown): void {
+export function refuse(res: ServerResponse, error: unknown, extra: OutgoingHttpHeaders = {}): void {
   if (res.headersSent) {
     // Too late for a status: someone else began the response. Cut it so the client sees a failure.
     res.destroy();
@@ -14,6 +15,8 @@ export function refuse(res: ServerResponse, error: unknown): void {
   const status = error instanceof HttpError ? error.status : 500;
   const body =
     error instanceof HttpError ? error.message : (STATUS_CODES[500] ?? 'Internal Server Error');
+  for (const [name, value] of Object.entries(extra))
+    if (value !== undefined) res.setHeader(name, value);
   if (error instanceof HttpError) {
     for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
   }

@@ -1,5 +1,6 @@
 import {
   asyncScheduler,
+  map,
   Observable,
   type OperatorFunction,
   type SchedulerAction,
@@ -14,13 +15,13 @@ export interface WireOptions extends EncodeOptions {
    * A reconnection delay in ms, sent once as `retry: N` when the stream opens. Defaults to none
    * (the client keeps its own default, about 3 s in browsers).
    */
-  retry?: number;
+  retry?: number | undefined;
   /**
    * After this many ms with nothing written, a `:` comment line goes out so that proxies and load
    * balancers keep the connection open and a dead client is noticed. Every frame resets the wait.
    * Defaults to `15000` ms; `false` disables.
    */
-  heartbeat?: number | false;
+  heartbeat?: number | false | undefined;
 }
 
 /** The frame a heartbeat writes: an empty comment, which clients ignore. */
@@ -72,27 +73,17 @@ export function toWire(
           }, heartbeat),
         );
       }
-      subscriber.add(
-        source.subscribe({
-          next(event) {
-            let frame: string;
-            try {
-              frame = encode(event, encodeOptions);
-            } catch (error) {
-              subscriber.error(error);
-              return;
-            }
+      // Subscribing with the subscriber itself links the two: once it is closed (an error, an
+      // unsubscribe) even a synchronous source stops being pulled.
+      source
+        .pipe(
+          map((event) => {
+            const frame = encode(event, encodeOptions);
             lastWrite = scheduler.now();
-            subscriber.next(frame);
-          },
-          error: (error: unknown) => {
-            subscriber.error(error);
-          },
-          complete: () => {
-            subscriber.complete();
-          },
-        }),
-      );
+            return frame;
+          }),
+        )
+        .subscribe(subscriber);
     });
 }
 

@@ -5,11 +5,11 @@ import { createContext, type SseContext } from '../context.js';
 /** What {@link testContext} builds a request from. Every field is optional. */
 export interface TestContextInit {
   /** The request path and query. Defaults to `'/'`. */
-  url?: string;
+  url?: string | undefined;
   /** Request headers; names are case-insensitive. Defaults to `{ host: 'localhost' }`. */
-  headers?: Readonly<Record<string, string>>;
+  headers?: Readonly<Record<string, string>> | undefined;
   /** Sent as the `Last-Event-ID` header. Defaults to none. */
-  lastEventId?: string;
+  lastEventId?: string | undefined;
 }
 
 /** A context for unit tests, with a way to play the client going away. */
