@@ -18,6 +18,10 @@ export default tseslint.config(
     },
   },
   {
+    files: ['bench/**/*.ts'],
+    rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
+  },
+  {
     files: ['spec/**/*.ts'],
     rules: {
       // chai's `expect(x).to.be.true` style is a property access with an effect.

@@ -33,7 +33,7 @@ export const counterPage = `<!doctype html>
   <head><meta charset="utf-8"><title>rx-sse counter</title></head>
   <body>
     <div><span>Counter: </span><span id="counter"></span></div>
-    <p id="status">connecting…</p>
+    <p>Stream: <span id="status">connecting…</span></p>
     <script>
       const status = document.getElementById('status');
       const source = new EventSource('/counter');
