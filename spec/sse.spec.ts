@@ -760,7 +760,7 @@ describe('sse', () => {
       [
         'a zero maxLastEventIdLength',
         () => sse(() => NEVER, { maxLastEventIdLength: 0 }),
-        /options\.maxLastEventIdLength must be a positive integer/,
+        /options\.maxLastEventIdLength must be an integer of at least 1/,
       ],
       [
         'a negative retry',

@@ -6,7 +6,10 @@ import { HttpError } from './errors.js';
 import type { SseEvent } from './event.js';
 import type { HeadSet } from './headers.js';
 import { refuse } from './refuse.js';
-import { createWriter } from './writer.js';
+import { callHook, ignoreDeparture, isAbortOf, isPromiseLike, logError } from './report.js';
+import { heartbeatFrame } from './toWire.js';
+import type { SseStats } from './stats.js';
+import { createWriter, type WriterLimits } from './writer.js';
 
 /** Makes the stream of one request. May return it directly or as a promise (e.g. after an auth check). */
 export type SseHandler = (
@@ -18,6 +21,16 @@ export type SseHandler = (
 // eslint-disable-next-line @typescript-eslint/no-invalid-void-type
 export type ErrorHook = (error: unknown, ctx: SseContext) => SseEvent | undefined | void;
 
+/** Why an open stream ended. */
+export type EndReason = 'complete' | 'error' | 'client' | 'slow' | 'shutdown';
+
+/** A stream of the listener's, as its shutdown sees it. */
+export interface LiveStream {
+  readonly res: ServerResponse;
+  /** Ends the stream now: the last event (if any) is written, the backlog flushed, the response ended. */
+  shutdown(last: SseEvent | undefined): void;
+}
+
 /** What every connection of one `sse()` listener shares, checked once at setup. */
 export interface StreamConfig {
   handler: SseHandler;
@@ -26,7 +39,18 @@ export interface StreamConfig {
   heads: HeadSet;
   onError: ErrorHook;
   maxLastEventIdLength: number;
+  limits: WriterLimits;
+  /** The retry preamble, which is not counted as an event. */
+  preamble: string | undefined;
+  stats: SseStats;
+  live: Set<LiveStream>;
+  onConnect: ((ctx: SseContext) => void) | undefined;
+  onDisconnect: ((ctx: SseContext, reason: EndReason) => void) | undefined;
 }
+
+const shuttingDown = new HttpError(503, 'Shutting down', {
+  headers: { 'Retry-After': '5', Connection: 'close' },
+});
 
 type State = 'pending' | 'subscribing' | 'open' | 'done';
 
@@ -37,15 +61,27 @@ type State = 'pending' | 'subscribing' | 'open' | 'done';
  * emissions are only queued, so an error then can still be a status; `open` once the head is out;
  * `done` after the teardown, which runs once whatever ends the request.
  */
-export function serveStream(req: IncomingMessage, res: ServerResponse, config: StreamConfig): void {
-  const { heads, onError } = config;
+export function serveStream(
+  req: IncomingMessage,
+  res: ServerResponse,
+  config: StreamConfig,
+  release: () => void,
+): void {
+  const { heads, onError, stats } = config;
   const controller = new AbortController();
-  const writer = createWriter(res);
+  const writer = createWriter(res, config.limits, stats, () => {
+    stats.closedSlow++;
+    finish('slow', () => {
+      writer.discard();
+      res.destroy();
+    });
+  });
   let ctx: SseContext | undefined;
   let state: State = 'pending';
   let subscription: Subscription | undefined;
 
   const report = (error: unknown): SseEvent | undefined => {
+    stats.errors++;
     try {
       if (ctx !== undefined) return (onError(error, ctx) as SseEvent | undefined) ?? undefined;
       logError(error);
@@ -55,10 +91,17 @@ export function serveStream(req: IncomingMessage, res: ServerResponse, config: S
     return undefined;
   };
 
-  const finish = (end: () => void): void => {
+  const finish = (reason: EndReason, end: () => void): void => {
     if (state === 'done') return;
+    const wasOpen = state === 'open';
     state = 'done';
     res.off('close', onClose);
+    config.live.delete(live);
+    release();
+    if (wasOpen) {
+      stats.open--;
+      if (ctx !== undefined) callHook(config.onDisconnect, ctx, reason);
+    }
     // Abort first: code that listens on the signal learns the stream is over even if a teardown
     // below throws.
     controller.abort();
@@ -72,7 +115,7 @@ export function serveStream(req: IncomingMessage, res: ServerResponse, config: S
   };
 
   const onClose = (): void => {
-    finish(() => {
+    finish('client', () => {
       writer.discard();
     });
   };
@@ -85,15 +128,42 @@ export function serveStream(req: IncomingMessage, res: ServerResponse, config: S
       return;
     }
     if (!refusal) report(error);
-    finish(() => {
+    stats.refused++;
+    finish('error', () => {
       writer.discard();
       refuse(res, error, heads.extra);
     });
   };
 
+  const opened = (): void => {
+    state = 'open';
+    stats.open++;
+    stats.opened++;
+    if (ctx !== undefined) callHook(config.onConnect, ctx);
+  };
+
+  const live: LiveStream = {
+    res,
+    shutdown(last) {
+      if (state !== 'open') {
+        if (state === 'done') return;
+        stats.refused++;
+        finish('shutdown', () => {
+          writer.discard();
+          refuse(res, shuttingDown, heads.extra);
+        });
+        return;
+      }
+      finish('shutdown', () => {
+        if (last !== undefined) writeLast(last);
+        writer.end();
+      });
+    },
+  };
+
   const endAfterError = (error: unknown): void => {
     const last = report(error);
-    finish(() => {
+    finish('error', () => {
       if (last !== undefined) writeLast(last);
       writer.end();
     });
@@ -112,9 +182,9 @@ export function serveStream(req: IncomingMessage, res: ServerResponse, config: S
     const head = req.httpVersionMajor >= 2 ? heads.http2 : heads.http1;
     if (req.method === 'HEAD') {
       // The handler ran, so its refusals count; the stream itself is never subscribed.
-      state = 'open';
+      opened();
       writer.open(head);
-      finish(() => {
+      finish('complete', () => {
         writer.end();
       });
       return;
@@ -123,7 +193,7 @@ export function serveStream(req: IncomingMessage, res: ServerResponse, config: S
     let early: { error: unknown } | 'complete' | undefined;
     subscription = (stream as Observable<SseEvent>).pipe(config.wire).subscribe({
       next: (frame) => {
-        writer.write(frame);
+        writer.write(frame, frame !== heartbeatFrame && frame !== config.preamble);
       },
       error: (error: unknown) => {
         if (state === 'subscribing') early = { error };
@@ -132,7 +202,7 @@ export function serveStream(req: IncomingMessage, res: ServerResponse, config: S
       complete: () => {
         if (state === 'subscribing') early = 'complete';
         else
-          finish(() => {
+          finish('complete', () => {
             writer.end();
           });
       },
@@ -144,10 +214,10 @@ export function serveStream(req: IncomingMessage, res: ServerResponse, config: S
       fail(early.error);
       return;
     }
-    state = 'open';
+    opened();
     writer.open(head);
     if (early === 'complete')
-      finish(() => {
+      finish('complete', () => {
         writer.end();
       });
   };
@@ -164,7 +234,7 @@ export function serveStream(req: IncomingMessage, res: ServerResponse, config: S
 
   const writeLast = (event: SseEvent): void => {
     try {
-      writer.write(encode(event, config.encodeOptions));
+      writer.write(encode(event, config.encodeOptions), true);
     } catch (error) {
       logError(
         new Error('rx-sse: the event options.onError returned cannot be sent', { cause: error }),
@@ -172,6 +242,7 @@ export function serveStream(req: IncomingMessage, res: ServerResponse, config: S
     }
   };
 
+  config.live.add(live);
   res.once('close', onClose);
   // A write racing a departing client fails with EPIPE or ECONNRESET: a normal ending, not an
   // error. The listener stays for the response's life, since such an error can come after end().
@@ -189,33 +260,4 @@ export function serveStream(req: IncomingMessage, res: ServerResponse, config: S
   } catch (error) {
     fail(error);
   }
-}
-
-function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
-}
-
-/** True for the rejection of work cancelled through `signal`, e.g. `fetch(url, { signal })`. */
-function isAbortOf(signal: AbortSignal, error: unknown): boolean {
-  return (
-    signal.aborted &&
-    (error === signal.reason || (error as { name?: unknown } | null)?.name === 'AbortError')
-  );
-}
-
-const departures = new Set([
-  'EPIPE',
-  'ECONNRESET',
-  'ERR_STREAM_DESTROYED',
-  'ERR_STREAM_WRITE_AFTER_END',
-]);
-
-/** Listens for errors on a response: a departed client is normal, anything else is logged. */
-export function ignoreDeparture(error: NodeJS.ErrnoException): void {
-  if (!departures.has(error.code ?? '')) logError(error);
-}
-
-/** The default `onError`: one line on stderr, nothing to the client. */
-export function logError(error: unknown): void {
-  console.error('rx-sse:', error);
 }

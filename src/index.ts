@@ -1,5 +1,9 @@
 export { sse, type SseHandler, type SseListener, type SseOptions } from './sse.js';
-export type { ErrorHook } from './connection.js';
+export type { EndReason, ErrorHook } from './connection.js';
+export type { CloseOptions } from './sse.js';
+export type { SseStats } from './stats.js';
+export type { CorsOptions } from './cors.js';
+export type { SlowClientPolicy } from './writer.js';
 export { encode, type EncodeOptions } from './encode.js';
 export { toWire, type WireOptions } from './toWire.js';
 export type { SseEvent } from './event.js';

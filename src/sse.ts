@@ -1,47 +1,37 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { asyncScheduler, type SchedulerLike } from 'rxjs';
-import {
-  logError,
-  serveStream,
-  type ErrorHook,
-  type SseHandler,
-  type StreamConfig,
-} from './connection.js';
-import { defaultMaxLastEventIdLength } from './context.js';
-import { describe } from './encode.js';
+import { serveStream, type LiveStream, type SseHandler, type StreamConfig } from './connection.js';
+import { isPreflight } from './cors.js';
 import { HttpError } from './errors.js';
-import { streamHeaders, type StreamHeaders } from './headers.js';
+import type { SseEvent } from './event.js';
+import { streamHeaders } from './headers.js';
+import { integer, resolveOptions, type SseOptions } from './options.js';
 import { refuse } from './refuse.js';
-import { checkWireOptions, toWire, type WireOptions } from './toWire.js';
+import { emptyStats, type SseStats } from './stats.js';
 
 export type { SseHandler } from './connection.js';
+export type { SseOptions } from './options.js';
 
-/** A node:http request listener that is also Connect/Express middleware. */
-export type SseListener = (
-  req: IncomingMessage,
-  res: ServerResponse,
-  next?: (error?: unknown) => void,
-) => void;
+/** A node:http request listener that is also Connect/Express middleware, with its figures and a shutdown. */
+export interface SseListener {
+  (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void): void;
+  /** A snapshot of the listener's live figures. */
+  readonly stats: SseStats;
+  /**
+   * Ends every stream of this listener, for a graceful shutdown: from now on new requests get
+   * `503` (with `Retry-After` and `Connection: close`); each open stream is unsubscribed, sent
+   * `lastEvent` if given, flushed and ended; nothing is written after. Resolves once every
+   * response has finished, or after `timeout` ms, when the ones still flushing (to clients that
+   * do not read) are destroyed. Then `server.close()` can finish. Calling it again is harmless.
+   */
+  close(options?: CloseOptions): Promise<void>;
+}
 
-/** Options of {@link sse}. */
-export interface SseOptions extends WireOptions {
-  /**
-   * Headers added to every stream's head, and to every refusal (so CORS headers reach a client
-   * that is refused). One may replace a default header, but not `Content-Type`. Defaults to none.
-   */
-  headers?: StreamHeaders | undefined;
-  /**
-   * Called once for an error that ends a request: a handler that threw or rejected (with anything
-   * but an {@link HttpError}), returned something that is not an Observable, or a stream that
-   * errored. After the stream has opened, the event it returns (if any) is sent as the last one —
-   * e.g. `{ event: 'error', data: 'try again later' }`. Before, the client gets a 500 whatever it
-   * returns. Defaults to logging the error with `console.error` and sending the client nothing.
-   */
-  onError?: ErrorHook | undefined;
-  /** Longest `Last-Event-ID` accepted from a client; longer ones count as absent. Defaults to `1024`. */
-  maxLastEventIdLength?: number | undefined;
-  /** Where heartbeat timers run. Defaults to `asyncScheduler`. */
-  scheduler?: SchedulerLike | undefined;
+/** Options of {@link SseListener.close}. */
+export interface CloseOptions {
+  /** Sent to every open stream as its last event, e.g. `{ event: 'bye', retry: 5000 }`. Defaults to none. */
+  lastEvent?: SseEvent | undefined;
+  /** How long (ms) to wait for responses to flush before destroying them. Defaults to `5000`. */
+  timeout?: number | undefined;
 }
 
 /**
@@ -69,38 +59,119 @@ export interface SseOptions extends WireOptions {
  * ```
  */
 export function sse(handler: SseHandler, options: SseOptions = {}): SseListener {
-  if (typeof handler !== 'function') {
-    throw new TypeError(
-      `sse: the handler must be a function from a context to an Observable (got ${describe(handler)})`,
-    );
-  }
-  const {
-    onError = logError,
-    maxLastEventIdLength = defaultMaxLastEventIdLength,
-    scheduler = asyncScheduler,
-  } = options;
-  const { encodeOptions } = checkWireOptions(options, 'sse');
-  if (typeof onError !== 'function') {
-    throw new TypeError(`sse: options.onError must be a function (got ${describe(onError)})`);
-  }
-  if (!Number.isSafeInteger(maxLastEventIdLength) || maxLastEventIdLength < 1) {
-    throw new TypeError(
-      `sse: options.maxLastEventIdLength must be a positive integer (got ${describe(maxLastEventIdLength)})`,
-    );
-  }
+  const resolved = resolveOptions(handler, options);
+  const { cors, maxConnections, maxConnectionsPerAddress, addressOf, retryAfter } = resolved;
+  const stats = emptyStats();
+  const live = new Set<LiveStream>();
+  const perAddress = new Map<string, number>();
   const config: StreamConfig = {
+    ...resolved,
     handler,
-    wire: toWire(options, scheduler),
-    encodeOptions,
     heads: streamHeaders(options.headers),
-    onError,
-    maxLastEventIdLength,
+    stats,
+    live,
   };
   const notAllowed = new HttpError(405, undefined, { headers: { Allow: 'GET, HEAD' } });
+  const full = new HttpError(503, 'Too many connections', {
+    headers: { 'Retry-After': String(retryAfter) },
+  });
+  const closing = new HttpError(503, 'Shutting down', {
+    headers: { 'Retry-After': String(retryAfter), Connection: 'close' },
+  });
+  const foreign = new HttpError(403, 'Origin not allowed');
+  let closed: Promise<void> | undefined;
 
-  return function sseListener(req, res, next) {
-    if (req.method === 'GET' || req.method === 'HEAD') serveStream(req, res, config);
-    else if (next) next();
-    else refuse(res, notAllowed, config.heads.extra);
+  const turnAway = (res: ServerResponse, error: HttpError): void => {
+    stats.refused++;
+    refuse(res, error, config.heads.extra);
   };
+
+  const listener = function sseListener(
+    req: IncomingMessage,
+    res: ServerResponse,
+    next?: (error?: unknown) => void,
+  ): void {
+    if (cors !== undefined) {
+      const headers = cors.headersFor(req);
+      if (headers === null) {
+        turnAway(res, foreign);
+        return;
+      }
+      for (const [name, value] of Object.entries(headers)) {
+        if (value !== undefined) res.setHeader(name, value);
+      }
+      if (isPreflight(req)) {
+        res.writeHead(204, cors.preflight);
+        res.end();
+        return;
+      }
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      if (next) next();
+      else turnAway(res, notAllowed);
+      return;
+    }
+    if (closed !== undefined) {
+      turnAway(res, closing);
+      return;
+    }
+    const address = addressOf(req);
+    const fromAddress = perAddress.get(address) ?? 0;
+    if (live.size >= maxConnections || fromAddress >= maxConnectionsPerAddress) {
+      turnAway(res, full);
+      return;
+    }
+    perAddress.set(address, fromAddress + 1);
+    serveStream(req, res, config, () => {
+      const left = (perAddress.get(address) ?? 1) - 1;
+      if (left === 0) perAddress.delete(address);
+      else perAddress.set(address, left);
+    });
+  };
+
+  const close = (closeOptions: CloseOptions = {}): Promise<void> => {
+    const { lastEvent, timeout = 5000 } = closeOptions;
+    integer('close() options.timeout', timeout, 0);
+    if (closed !== undefined) return closed;
+    const streams = [...live];
+    for (const stream of streams) stream.shutdown(lastEvent);
+    closed = settle(
+      streams.map((stream) => stream.res),
+      timeout,
+    );
+    return closed;
+  };
+
+  return Object.defineProperties(listener, {
+    stats: { get: () => ({ ...stats }), enumerable: true },
+    close: { value: close, enumerable: true },
+  }) as SseListener;
+}
+
+/** Resolves once every response has finished; destroys those still going after `timeout` ms. */
+function settle(responses: ServerResponse[], timeout: number): Promise<void> {
+  const waiting = responses.filter((res) => !res.writableFinished && !res.destroyed);
+  if (waiting.length === 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    let left = waiting.length;
+    const timer = setTimeout(() => {
+      for (const res of waiting) res.destroy();
+    }, timeout);
+    const done = (): void => {
+      if (--left === 0) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    for (const res of waiting) {
+      let counted = false;
+      const once = (): void => {
+        if (counted) return;
+        counted = true;
+        done();
+      };
+      res.once('finish', once);
+      res.once('close', once);
+    }
+  });
 }

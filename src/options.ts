@@ -1,0 +1,157 @@
+import type { IncomingMessage } from 'node:http';
+import { asyncScheduler, type SchedulerLike } from 'rxjs';
+import type { EndReason, ErrorHook, SseHandler } from './connection.js';
+import { logError } from './report.js';
+import { defaultMaxLastEventIdLength, type SseContext } from './context.js';
+import { corsPolicy, type CorsOptions, type CorsPolicy } from './cors.js';
+import { describe, type EncodeOptions } from './encode.js';
+import type { StreamHeaders } from './headers.js';
+import { checkWireOptions, toWire, type WireOptions } from './toWire.js';
+import type { OperatorFunction } from 'rxjs';
+import type { SseEvent } from './event.js';
+import type { SlowClientPolicy, WriterLimits } from './writer.js';
+
+/** Options of {@link sse}. */
+export interface SseOptions extends WireOptions {
+  /**
+   * Headers added to every stream's head, and to every refusal (so CORS headers reach a client
+   * that is refused). One may replace a default header, but not `Content-Type`. Defaults to none.
+   */
+  headers?: StreamHeaders | undefined;
+  /**
+   * Called once for an error that ends a request: a handler that threw or rejected (with anything
+   * but an {@link HttpError}), returned something that is not an Observable, or a stream that
+   * errored. After the stream has opened, the event it returns (if any) is sent as the last one —
+   * e.g. `{ event: 'error', data: 'try again later' }`. Before, the client gets a 500 whatever it
+   * returns. Defaults to logging the error with `console.error` and sending the client nothing.
+   */
+  onError?: ErrorHook | undefined;
+  /** Longest `Last-Event-ID` accepted from a client; longer ones count as absent. Defaults to `1024`. */
+  maxLastEventIdLength?: number | undefined;
+  /** Where heartbeat timers run. Defaults to `asyncScheduler`. */
+  scheduler?: SchedulerLike | undefined;
+  /**
+   * How far (bytes) a client may fall behind: what is queued for it while its socket does not
+   * take more. Defaults to `1048576` (1 MiB), so 10,000 stalled clients hold at most ~10 GiB; a
+   * large fan-out may want less.
+   */
+  maxBufferedBytes?: number | undefined;
+  /**
+   * What happens to a client past `maxBufferedBytes`. `'close'` (the default) cuts the connection:
+   * the client reconnects with Last-Event-ID and catches up from your history, instead of the
+   * server holding an ever-growing backlog. `'drop'` skips events until the client catches up
+   * (counted in `stats.dropped`): for streams where only the latest value matters.
+   */
+  onSlowClient?: SlowClientPolicy | undefined;
+  /**
+   * Most requests this listener serves at once (open streams, and handlers still working). Past
+   * it: `503` with `Retry-After`, no stream. Defaults to no limit.
+   */
+  maxConnections?: number | undefined;
+  /** Most at once from one address (see `addressOf`). Past it: `503`. Defaults to no limit. */
+  maxConnectionsPerAddress?: number | undefined;
+  /**
+   * The address `maxConnectionsPerAddress` counts by. Defaults to `req.socket.remoteAddress`; behind
+   * a proxy, derive it from a header your proxy sets (and that clients cannot forge).
+   */
+  addressOf?: ((req: IncomingMessage) => string) | undefined;
+  /** `Retry-After` (s) sent with a `503` for a limit. Defaults to `5`. */
+  retryAfter?: number | undefined;
+  /** Cross-origin access: see {@link CorsOptions}. Defaults to none (no CORS headers are sent). */
+  cors?: CorsOptions | undefined;
+  /** Called when a stream opens (its head is out). A hook that throws is logged and ignored. */
+  onConnect?: ((ctx: SseContext) => void) | undefined;
+  /** Called once when an open stream ends, with why. A hook that throws is logged and ignored. */
+  onDisconnect?: ((ctx: SseContext, reason: EndReason) => void) | undefined;
+}
+
+/** {@link SseOptions} checked, with every default filled in. */
+export interface ResolvedOptions {
+  wire: OperatorFunction<SseEvent, string>;
+  encodeOptions: EncodeOptions;
+  preamble: string | undefined;
+  onError: ErrorHook;
+  maxLastEventIdLength: number;
+  limits: WriterLimits;
+  maxConnections: number;
+  maxConnectionsPerAddress: number;
+  addressOf: (req: IncomingMessage) => string;
+  retryAfter: number;
+  cors: CorsPolicy | undefined;
+  onConnect: ((ctx: SseContext) => void) | undefined;
+  onDisconnect: ((ctx: SseContext, reason: EndReason) => void) | undefined;
+}
+
+/**
+ * Checks `sse()`'s arguments once, at setup: every mistake throws a `TypeError` that names the
+ * option, before any client connects.
+ */
+export function resolveOptions(handler: SseHandler, options: SseOptions): ResolvedOptions {
+  if (typeof handler !== 'function') {
+    throw new TypeError(
+      `sse: the handler must be a function from a context to an Observable (got ${describe(handler)})`,
+    );
+  }
+  const {
+    onError = logError,
+    maxLastEventIdLength = defaultMaxLastEventIdLength,
+    scheduler = asyncScheduler,
+    maxBufferedBytes = 1024 * 1024,
+    onSlowClient = 'close',
+    maxConnections = Infinity,
+    maxConnectionsPerAddress = Infinity,
+    addressOf = remoteAddress,
+    retryAfter = 5,
+    onConnect,
+    onDisconnect,
+  } = options;
+  const { encodeOptions, preamble } = checkWireOptions(options, 'sse');
+  for (const [name, fn] of Object.entries({ onError, addressOf, onConnect, onDisconnect })) {
+    if (fn !== undefined && typeof fn !== 'function') {
+      throw new TypeError(`sse: options.${name} must be a function (got ${describe(fn)})`);
+    }
+  }
+  integer('options.maxLastEventIdLength', maxLastEventIdLength);
+  integer('options.maxBufferedBytes', maxBufferedBytes);
+  integer('options.maxConnections', maxConnections);
+  integer('options.maxConnectionsPerAddress', maxConnectionsPerAddress);
+  integer('options.retryAfter', retryAfter, 0);
+  const policy: unknown = onSlowClient;
+  if (policy !== 'close' && policy !== 'drop') {
+    throw new TypeError(
+      `sse: options.onSlowClient must be 'close' or 'drop' (got ${describe(policy)})`,
+    );
+  }
+  return {
+    wire: toWire(options, scheduler),
+    encodeOptions,
+    preamble,
+    onError,
+    maxLastEventIdLength,
+    limits: { maxBufferedBytes, onSlowClient },
+    maxConnections,
+    maxConnectionsPerAddress,
+    addressOf,
+    retryAfter,
+    cors: options.cors === undefined ? undefined : corsPolicy(options.cors),
+    onConnect,
+    onDisconnect,
+  };
+}
+
+function remoteAddress(req: IncomingMessage): string {
+  return req.socket.remoteAddress ?? '';
+}
+
+/** Checks an integer option (`Infinity` allowed for limits); `name` is what the error shows. */
+export function integer(name: string, value: unknown, min = 1): void {
+  if (
+    typeof value !== 'number' ||
+    !(value >= min) ||
+    (value !== Infinity && !Number.isSafeInteger(value))
+  ) {
+    throw new TypeError(
+      `sse: ${name} must be an integer of at least ${min} (got ${describe(value)})`,
+    );
+  }
+}
