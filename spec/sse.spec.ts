@@ -27,31 +27,15 @@ import {
   type SseHandler,
   type SseOptions,
 } from 'rx-sse';
-import {
-  delay,
-  fetchRaw,
-  parseEvents,
-  startServer,
-  waitFor,
-  type TestServer,
-} from './support/server.js';
+import { useFixture } from './support/fixture.js';
+import { delay, fetchRaw, parseEvents, startServer, waitFor } from './support/server.js';
 
 describe('sse', () => {
-  let server: TestServer | undefined;
-  let logged: sinon.SinonStub;
-
-  beforeEach(() => {
-    logged = sinon.stub(console, 'error');
-  });
-  afterEach(async () => {
-    logged.restore();
-    await server?.close();
-    server = undefined;
-  });
+  const t = useFixture();
 
   async function serve(handler: SseHandler, options?: SseOptions): Promise<string> {
-    server = await startServer(sse(handler, options));
-    return server.origin;
+    t.server = await startServer(sse(handler, options));
+    return t.server.origin;
   }
 
   /** Opens a raw GET and resolves with the response as soon as its head arrives. */
@@ -183,7 +167,7 @@ describe('sse', () => {
           }),
         { heartbeat: false },
       );
-      server = await startServer((req, res) => {
+      t.server = await startServer((req, res) => {
         const write = res.write.bind(res);
         res.write = ((...args: Parameters<typeof write>) => (
           writes.push(String(args[0])),
@@ -191,7 +175,7 @@ describe('sse', () => {
         )) as typeof res.write;
         listener(req, res);
       });
-      const res = await open(server.origin);
+      const res = await open(t.server.origin);
       await waitFor(() => writesSeen !== undefined, 'the event');
       res.destroy();
       expect(writesSeen).to.equal(1);
@@ -206,7 +190,7 @@ describe('sse', () => {
         { heartbeat: false },
       );
       const writes: unknown[][] = [];
-      server = await startServer((req, res) => {
+      t.server = await startServer((req, res) => {
         const write = res.write.bind(res);
         res.write = ((...args: Parameters<typeof write>) => (
           writes.push(args),
@@ -214,7 +198,7 @@ describe('sse', () => {
         )) as typeof res.write;
         listener(req, res);
       });
-      const res = await fetchRaw(server.origin);
+      const res = await fetchRaw(t.server.origin);
       expect(res.body).to.equal('data: 1\n\ndata: 2\n\ndata: 3\n\ndata: 4\n\n');
       expect(writes.map((args) => args[0])).to.deep.equal([
         'data: 1\n\ndata: 2\n\ndata: 3\n\n',
@@ -280,7 +264,7 @@ describe('sse', () => {
       req.destroy();
       await delay(50);
       expect(onError.called).to.equal(false);
-      expect(logged.called).to.equal(false);
+      expect(t.logged.called).to.equal(false);
     });
 
     it('should still report a handler that resolves to no Observable after the client left', async () => {
@@ -296,8 +280,8 @@ describe('sse', () => {
       req.destroy();
       await delay(20);
       release();
-      await waitFor(() => logged.called, 'the report');
-      expect((logged.firstCall.args[1] as Error).message).to.match(
+      await waitFor(() => t.logged.called, 'the report');
+      expect((t.logged.firstCall.args[1] as Error).message).to.match(
         /returned string "oops", not an Observable/,
       );
     });
@@ -306,16 +290,16 @@ describe('sse', () => {
       const handler = sinon.spy(() => NEVER);
       const listener = sse(handler);
       let served = false;
-      server = await startServer((req, res) => {
+      t.server = await startServer((req, res) => {
         // Slow middleware: by the time the stream is asked for, the client is gone.
         req.socket.once('close', () => {
           listener(req, res);
           served = true;
         });
       });
-      const req = get(server.origin).on('error', () => undefined);
+      const req = get(t.server.origin).on('error', () => undefined);
       await waitFor(
-        () => server!.server.listenerCount('request') === 1 && req.socket !== null,
+        () => t.server!.server.listenerCount('request') === 1 && req.socket !== null,
         'a socket',
       );
       await delay(20);
@@ -327,17 +311,17 @@ describe('sse', () => {
     it('should ignore a departed client reported on the response, and log any other error', async () => {
       let response: ServerResponse | undefined;
       const listener = sse(() => NEVER);
-      server = await startServer((req, res) => {
+      t.server = await startServer((req, res) => {
         response = res;
         listener(req, res);
       });
-      const res = await open(server.origin);
+      const res = await open(t.server.origin);
       response!.emit('error', Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
       response!.emit('error', Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }));
-      expect(logged.called).to.equal(false);
+      expect(t.logged.called).to.equal(false);
       const strange = Object.assign(new Error('strange'), { code: 'ESTRANGE' });
       response!.emit('error', strange);
-      expect(logged.calledOnceWith('rx-sse:', strange)).to.equal(true);
+      expect(t.logged.calledOnceWith('rx-sse:', strange)).to.equal(true);
       res.destroy();
     });
 
@@ -370,7 +354,7 @@ describe('sse', () => {
       release();
       await delay(30);
       expect(subscribed.called).to.equal(false);
-      expect(logged.called).to.equal(false);
+      expect(t.logged.called).to.equal(false);
     });
 
     it('should treat a client that vanishes mid-write as a normal ending, not an error', async () => {
@@ -393,7 +377,7 @@ describe('sse', () => {
       res.destroy();
       await waitFor(() => unsubscribed, 'the unsubscription');
       await delay(50);
-      expect(logged.called, String(logged.args)).to.equal(false);
+      expect(t.logged.called, String(t.logged.args)).to.equal(false);
     });
   });
 
@@ -421,7 +405,7 @@ describe('sse', () => {
         expect(res.status).to.equal(error.status);
         expect(res.headers).to.include({ 'content-type': 'text/plain; charset=utf-8', ...headers });
         expect(res.body).to.equal(error.message);
-        expect(logged.called).to.equal(false);
+        expect(t.logged.called).to.equal(false);
       });
     }
 
@@ -471,7 +455,7 @@ describe('sse', () => {
       });
       const res = await fetchRaw(origin);
       expect([res.status, res.body]).to.deep.equal([500, 'Internal Server Error']);
-      expect(logged.calledOnceWith('rx-sse:', secret)).to.equal(true);
+      expect(t.logged.calledOnceWith('rx-sse:', secret)).to.equal(true);
     });
 
     it('should answer 500 for a rejection and pass it to options.onError', async () => {
@@ -487,8 +471,8 @@ describe('sse', () => {
     it('should answer 500 and name the mistake when the handler returns no Observable', async () => {
       const origin = await serve((() => ({ data: 'not an observable' })) as unknown as SseHandler);
       expect((await fetchRaw(`${origin}/feed`)).status).to.equal(500);
-      expect(logged.calledOnce).to.equal(true);
-      const error = logged.firstCall.args[1] as Error;
+      expect(t.logged.calledOnce).to.equal(true);
+      const error = t.logged.firstCall.args[1] as Error;
       expect(error).to.be.instanceOf(TypeError);
       expect(error.message).to.equal(
         'rx-sse: the handler for GET /feed returned an object, not an Observable of events',
@@ -502,7 +486,7 @@ describe('sse', () => {
         Promise.resolve(impostor as unknown as Observable<SseEvent>),
       );
       expect((await fetchRaw(origin)).status).to.equal(500);
-      expect(logged.calledOnce).to.equal(true);
+      expect(t.logged.calledOnce).to.equal(true);
     });
 
     it('should take an async handler that resolves to an Observable', async () => {
@@ -563,13 +547,13 @@ describe('sse', () => {
 
     it('should pass a method other than GET to next() as middleware', async () => {
       const listener = sse(() => NEVER);
-      server = await startServer((req, res) => {
+      t.server = await startServer((req, res) => {
         listener(req, res, () => {
           res.end('next');
         });
       });
       const res = await new Promise<IncomingMessage>((resolve) =>
-        get(server!.origin, { method: 'DELETE' }, resolve).end(),
+        get(t.server!.origin, { method: 'DELETE' }, resolve).end(),
       );
       let body = '';
       for await (const chunk of res) body += String(chunk);
@@ -592,7 +576,7 @@ describe('sse', () => {
       );
       const res = await fetchRaw(origin);
       expect([res.status, res.body]).to.deep.equal([200, 'data: a\n\n']);
-      expect(logged.calledOnceWith('rx-sse:', failure)).to.equal(true);
+      expect(t.logged.calledOnceWith('rx-sse:', failure)).to.equal(true);
     });
 
     it('should send the event options.onError returns as the last one', async () => {
@@ -613,7 +597,7 @@ describe('sse', () => {
       expect((await fetchRaw(origin)).body).to.equal(
         'data: a\n\nevent: error\ndata: try later\n\n',
       );
-      expect(logged.called).to.equal(false);
+      expect(t.logged.called).to.equal(false);
     });
 
     it('should treat an event encode refuses as a stream error and write none of it', async () => {
@@ -642,8 +626,10 @@ describe('sse', () => {
         },
       );
       expect((await fetchRaw(origin)).status).to.equal(200);
-      expect(logged.calledOnce).to.equal(true);
-      expect((logged.firstCall.args[1] as Error).message).to.equal('rx-sse: options.onError threw');
+      expect(t.logged.calledOnce).to.equal(true);
+      expect((t.logged.firstCall.args[1] as Error).message).to.equal(
+        'rx-sse: options.onError threw',
+      );
     });
   });
 
@@ -719,10 +705,10 @@ describe('sse', () => {
       // Every stream had a heartbeat timer; none may outlive its connection.
       expect(timers()).to.be.at.most(timersBefore);
       const connections = await new Promise<number>((resolve, reject) => {
-        server!.server.getConnections((error, count) => (error ? reject(error) : resolve(count)));
+        t.server!.server.getConnections((error, count) => (error ? reject(error) : resolve(count)));
       });
       expect(connections).to.equal(0);
-      expect(logged.called).to.equal(false);
+      expect(t.logged.called).to.equal(false);
     });
 
     function openFirstChunk(url: string): Promise<IncomingMessage> {
