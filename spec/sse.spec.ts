@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { EventSource } from 'eventsource';
 import { get, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createConnection } from 'node:net';
 import { setTimeout as setTimeoutPromise } from 'node:timers/promises';
 import {
   defer,
@@ -290,7 +291,9 @@ describe('sse', () => {
       const handler = sinon.spy(() => NEVER);
       const listener = sse(handler);
       let served = false;
+      let arrived = false;
       t.server = await startServer((req, res) => {
+        arrived = true;
         // Slow middleware: by the time the stream is asked for, the client is gone.
         req.socket.once('close', () => {
           listener(req, res);
@@ -298,14 +301,45 @@ describe('sse', () => {
         });
       });
       const req = get(t.server.origin).on('error', () => undefined);
-      await waitFor(
-        () => t.server!.server.listenerCount('request') === 1 && req.socket !== null,
-        'a socket',
-      );
-      await delay(20);
+      await waitFor(() => arrived, 'the request to reach the server');
       req.destroy();
       await waitFor(() => served, 'the late listener call');
       expect(handler.called).to.equal(false);
+    });
+
+    it('should tear down a pipelined request when the client leaves', async () => {
+      const signals: AbortSignal[] = [];
+      let open = 0;
+      const origin = await serve((ctx) => {
+        signals.push(ctx.signal);
+        return new Observable<SseEvent>(() => {
+          open++;
+          return () => open--;
+        });
+      });
+      const socket = createConnection(Number(new URL(origin).port), '127.0.0.1');
+      // Two requests in one write: the second waits behind the first, unattached to the socket.
+      socket.write('GET /a HTTP/1.1\r\nHost: a\r\n\r\nGET /b HTTP/1.1\r\nHost: a\r\n\r\n');
+      await waitFor(() => signals.length === 2, 'both requests');
+      socket.destroy();
+      await waitFor(() => open === 0, 'both subscriptions to end');
+      expect(signals.map((signal) => signal.aborted)).to.deep.equal([true, true]);
+    });
+
+    it('should not report an HttpError rejected after the client left', async () => {
+      let called = false;
+      let reject: (error: unknown) => void = () => undefined;
+      const origin = await serve(() => {
+        called = true;
+        return new Promise<never>((_, r) => (reject = r));
+      });
+      const req = get(origin).on('error', () => undefined);
+      await waitFor(() => called, 'the handler');
+      req.destroy();
+      await delay(20);
+      reject(new HttpError(401));
+      await delay(20);
+      expect(t.logged.called).to.equal(false);
     });
 
     it('should ignore a departed client reported on the response, and log any other error', async () => {
@@ -418,6 +452,8 @@ describe('sse', () => {
       const res = await fetchRaw(origin);
       expect(res.status).to.equal(204);
       expect(res.body).to.equal('');
+      expect(res.headers['content-type']).to.equal(undefined);
+      expect(res.headers['content-length']).to.equal(undefined);
       const source = new EventSource(origin);
       await new Promise<void>((resolve) => {
         source.onerror = () => {
@@ -489,6 +525,31 @@ describe('sse', () => {
       expect(t.logged.calledOnce).to.equal(true);
     });
 
+    it('should send 205 with no body and refusals with Cache-Control: no-store', async () => {
+      const origin = await serve((ctx) => {
+        throw new HttpError(ctx.url.pathname === '/reset' ? 205 : 403);
+      });
+      const reset = await fetchRaw(`${origin}/reset`);
+      expect([reset.status, reset.body, reset.headers['content-length']]).to.deep.equal([
+        205,
+        '',
+        undefined,
+      ]);
+      expect((await fetchRaw(origin)).headers['cache-control']).to.equal('no-store');
+    });
+
+    it('should send options.headers with a 405 too', async () => {
+      const origin = await serve(() => NEVER, { headers: { 'Access-Control-Allow-Origin': '*' } });
+      const res = await new Promise<IncomingMessage>((resolve) =>
+        get(origin, { method: 'PUT' }, resolve).end(),
+      );
+      res.resume();
+      expect([res.statusCode, res.headers['access-control-allow-origin']]).to.deep.equal([
+        405,
+        '*',
+      ]);
+    });
+
     it('should take an async handler that resolves to an Observable', async () => {
       const origin = await serve(async () => {
         await delay(5);
@@ -497,11 +558,17 @@ describe('sse', () => {
       expect((await fetchRaw(origin)).body).to.equal('data: later\n\n');
     });
 
-    it('should answer HEAD with the head the handler would get, without subscribing', async () => {
+    it('should answer HEAD as GET would be answered, writing nothing of the stream', async () => {
       const subscribed = sinon.spy();
+      const unsubscribed = sinon.spy();
       const origin = await serve((ctx) => {
         if (ctx.url.pathname === '/private') throw new HttpError(401);
-        return defer(() => (subscribed(), NEVER));
+        if (ctx.url.pathname === '/gone') return throwError(() => new HttpError(404));
+        return new Observable<SseEvent>((subscriber) => {
+          subscribed();
+          subscriber.next({ data: 'never written' });
+          return unsubscribed;
+        });
       });
       const head = async (path: string) => {
         const res = await new Promise<IncomingMessage>((resolve) =>
@@ -514,7 +581,9 @@ describe('sse', () => {
       expect(ok.statusCode).to.equal(200);
       expect(ok.headers['content-type']).to.equal('text/event-stream; charset=utf-8');
       expect((await head('/private')).statusCode).to.equal(401);
-      expect(subscribed.called).to.equal(false);
+      expect((await head('/gone')).statusCode).to.equal(404);
+      // Subscribed for the synchronous window in which an error is still a status, then let go.
+      expect([subscribed.callCount, unsubscribed.callCount]).to.deep.equal([1, 1]);
     });
 
     it('should send options.headers with refusals too, so CORS clients can read them', async () => {
@@ -611,6 +680,39 @@ describe('sse', () => {
       expect(onError.firstCall.args[0]).to.be.instanceOf(SseEventError);
     });
 
+    it('should log an async onError that rejects, without crashing', async () => {
+      const origin = await serve(
+        () =>
+          timer(5).pipe(
+            map(() => {
+              throw new Error('first');
+            }),
+          ),
+        { onError: (() => Promise.reject(new Error('async hook failed'))) as never },
+      );
+      expect((await fetchRaw(origin)).body).to.equal('');
+      await waitFor(() => t.logged.called, 'the report');
+      expect((t.logged.firstCall.args[1] as Error).message).to.equal(
+        'rx-sse: options.onError rejected',
+      );
+    });
+
+    it('should encode the last event with options.serialize', async () => {
+      const origin = await serve(
+        () =>
+          timer(5).pipe(
+            map(() => {
+              throw new Error('x');
+            }),
+          ),
+        {
+          onError: () => ({ data: { code: 1 } }),
+          serialize: (value) => `S${JSON.stringify(value)}`,
+        },
+      );
+      expect((await fetchRaw(origin)).body).to.equal('data: S{"code":1}\n\n');
+    });
+
     it('should report an onError that throws and still end the stream', async () => {
       const origin = await serve(
         () =>
@@ -630,6 +732,48 @@ describe('sse', () => {
       expect((t.logged.firstCall.args[1] as Error).message).to.equal(
         'rx-sse: options.onError threw',
       );
+    });
+  });
+
+  describe('connection header', () => {
+    function rawHead(origin: string, request: string): Promise<{ head: string; closed: boolean }> {
+      return new Promise((resolve) => {
+        const socket = createConnection(Number(new URL(origin).port), '127.0.0.1', () =>
+          socket.write(request),
+        );
+        let text = '';
+        socket.setEncoding('utf8');
+        socket.on('data', (chunk: string) => (text += chunk));
+        socket.on('close', () => resolve({ head: text.split('\r\n\r\n')[0] ?? '', closed: true }));
+        setTimeout(() => {
+          resolve({ head: text.split('\r\n\r\n')[0] ?? '', closed: false });
+          socket.destroy();
+        }, 300);
+      });
+    }
+
+    it('should keep an HTTP/1.1 connection alive by default', async () => {
+      const origin = await serve(() => of({ data: 1 }));
+      const { head, closed } = await rawHead(origin, 'GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+      expect(head).to.match(/\r\nConnection: keep-alive/i);
+      expect(closed).to.equal(false);
+    });
+
+    it("should honour a client's Connection: close, and close after the stream", async () => {
+      const origin = await serve(() => of({ data: 1 }));
+      const { head, closed } = await rawHead(
+        origin,
+        'GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n',
+      );
+      expect(head).to.match(/\r\nConnection: close/i);
+      expect(head).not.to.match(/keep-alive/i);
+      expect(closed).to.equal(true);
+    });
+
+    it('should not claim keep-alive to an HTTP/1.0 client', async () => {
+      const origin = await serve(() => of({ data: 1 }));
+      const { head } = await rawHead(origin, 'GET / HTTP/1.0\r\n\r\n');
+      expect(head).not.to.match(/keep-alive/i);
     });
   });
 
@@ -673,7 +817,8 @@ describe('sse', () => {
       await fetchRaw(`${origin}/?lastEventId=12`);
       await fetchRaw(`${origin}/?lastEventId=123456789`);
       await fetchRaw(origin, { 'Last-Event-ID': 'x'.repeat(9) });
-      expect(seen).to.deep.equal(['12', undefined, undefined]);
+      await fetchRaw(origin, { 'Last-Event-ID': 'y'.repeat(8) });
+      expect(seen).to.deep.equal(['12', undefined, undefined, 'yyyyyyyy']);
     });
   });
 
@@ -723,6 +868,16 @@ describe('sse', () => {
 
   describe('setup', () => {
     const bad: [string, () => unknown, RegExp][] = [
+      [
+        'a scheduler that is not one',
+        () => sse(() => NEVER, { scheduler: 'async' as never }),
+        /options\.scheduler must be an RxJS SchedulerLike/,
+      ],
+      [
+        'an unknown option, such as a typo',
+        () => sse(() => NEVER, { hearbeat: 5000 } as never),
+        /unknown option "hearbeat"; the options are retry, heartbeat, /,
+      ],
       [
         'a handler that is not a function',
         () => sse('feed' as never),

@@ -134,6 +134,11 @@ describe('toWire', () => {
         /options\.heartbeat .* or false to disable \(got boolean true\)/,
       ],
       ['a string serialize', { serialize: 'json' }, /options\.serialize must be a function/],
+      [
+        'a heartbeat past the timer limit',
+        { heartbeat: 2 ** 31 },
+        /options\.heartbeat must be a number of ms from 1 to 2147483647/,
+      ],
     ];
     for (const [what, options, message] of bad) {
       it(`should refuse ${what} at setup`, () => {

@@ -83,7 +83,15 @@ export function serveStream(
   const report = (error: unknown): SseEvent | undefined => {
     stats.errors++;
     try {
-      if (ctx !== undefined) return (onError(error, ctx) as SseEvent | undefined) ?? undefined;
+      if (ctx !== undefined) {
+        const last: unknown = onError(error, ctx);
+        if (!isPromiseLike(last)) return (last as SseEvent | undefined) ?? undefined;
+        // An async hook gets no last event (the stream ends now), but its failure is still seen.
+        last.then(undefined, (failure: unknown) => {
+          logError(new Error('rx-sse: options.onError rejected', { cause: failure }));
+        });
+        return undefined;
+      }
       logError(error);
     } catch (failure) {
       logError(new Error('rx-sse: options.onError threw', { cause: failure }));
@@ -96,6 +104,7 @@ export function serveStream(
     const wasOpen = state === 'open';
     state = 'done';
     res.off('close', onClose);
+    req.socket.off('close', onClose);
     config.live.delete(live);
     release();
     if (wasOpen) {
@@ -179,9 +188,22 @@ export function serveStream(
       return;
     }
     if (state !== 'pending') return;
-    const head = req.httpVersionMajor >= 2 ? heads.http2 : heads.http1;
+    const head = wantsKeepAlive(req) ? heads.keepAlive : heads.plain;
     if (req.method === 'HEAD') {
-      // The handler ran, so its refusals count; the stream itself is never subscribed.
+      // The same answer a GET gets: the handler runs and the stream is subscribed for just the
+      // synchronous window in which an error is still a status; then it is let go, unwritten.
+      let refusal: { error: unknown } | undefined;
+      (stream as Observable<SseEvent>)
+        .subscribe({
+          error: (error: unknown) => {
+            refusal = { error };
+          },
+        })
+        .unsubscribe();
+      if (refusal !== undefined) {
+        fail(refusal.error);
+        return;
+      }
       opened();
       writer.open(head);
       finish('complete', () => {
@@ -244,6 +266,9 @@ export function serveStream(
 
   config.live.add(live);
   res.once('close', onClose);
+  // A pipelined request's response is not yet attached to the socket, so it hears no 'close'
+  // of its own when the client leaves: the socket's is the one that always comes.
+  req.socket.once('close', onClose);
   // A write racing a departing client fails with EPIPE or ECONNRESET: a normal ending, not an
   // error. The listener stays for the response's life, since such an error can come after end().
   res.on('error', ignoreDeparture);
@@ -260,4 +285,13 @@ export function serveStream(
   } catch (error) {
     fail(error);
   }
+}
+
+/** HTTP/1.1 keeps the connection unless the client asked to close it; 1.0 and HTTP/2 get no header. */
+function wantsKeepAlive(req: IncomingMessage): boolean {
+  return (
+    req.httpVersionMajor === 1 &&
+    req.httpVersionMinor >= 1 &&
+    !/(?:^|,)\s*close\s*(?:,|$)/i.test(req.headers.connection ?? '')
+  );
 }

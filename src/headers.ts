@@ -13,8 +13,10 @@ const baseHeaders: Readonly<Record<string, string>> = Object.freeze({
 
 /** The head of every stream of one `sse()` listener, for HTTP/1.x and for HTTP/2. */
 export interface HeadSet {
-  http1: OutgoingHttpHeaders;
-  http2: OutgoingHttpHeaders;
+  /** For HTTP/1.1 requests that keep the connection: with `Connection: keep-alive`. */
+  keepAlive: OutgoingHttpHeaders;
+  /** For HTTP/1.0, `Connection: close` requests and HTTP/2: no connection header. */
+  plain: OutgoingHttpHeaders;
   /** The user's own headers alone, for refusals. */
   extra: OutgoingHttpHeaders;
 }
@@ -52,8 +54,8 @@ export function streamHeaders(extra: StreamHeaders | undefined = {}): HeadSet {
     }
     merged.set(name.toLowerCase(), [name, value]);
   }
-  const http2 = Object.freeze(Object.fromEntries(merged.values())) as OutgoingHttpHeaders;
-  // HTTP/2 forbids connection-specific headers; HTTP/1.x proxies want to be told to keep it open.
-  const http1 = Object.freeze({ ...http2, Connection: 'keep-alive' }) as OutgoingHttpHeaders;
-  return { http1, http2, extra: Object.freeze({ ...extra }) as OutgoingHttpHeaders };
+  const plain = Object.freeze(Object.fromEntries(merged.values())) as OutgoingHttpHeaders;
+  // HTTP/2 forbids connection-specific headers; HTTP/1.1 proxies want to be told to keep it open.
+  const keepAlive = Object.freeze({ ...plain, Connection: 'keep-alive' }) as OutgoingHttpHeaders;
+  return { keepAlive, plain, extra: Object.freeze({ ...extra }) as OutgoingHttpHeaders };
 }

@@ -105,7 +105,24 @@ export function resolveOptions(handler: SseHandler, options: SseOptions): Resolv
     onConnect,
     onDisconnect,
   } = options;
+  const given: unknown = options;
+  if (typeof given !== 'object' || given === null) {
+    throw new TypeError(`sse: options must be an object (got ${describe(given)})`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!optionNames.has(key)) {
+      throw new TypeError(
+        `sse: unknown option ${JSON.stringify(key)}; the options are ${[...optionNames].join(', ')}`,
+      );
+    }
+  }
   const { encodeOptions, preamble } = checkWireOptions(options, 'sse');
+  const clock = scheduler as Partial<SchedulerLike> | null;
+  if (typeof clock?.now !== 'function' || typeof clock.schedule !== 'function') {
+    throw new TypeError(
+      `sse: options.scheduler must be an RxJS SchedulerLike, such as asyncScheduler (got ${describe(scheduler)})`,
+    );
+  }
   for (const [name, fn] of Object.entries({ onError, addressOf, onConnect, onDisconnect })) {
     if (fn !== undefined && typeof fn !== 'function') {
       throw new TypeError(`sse: options.${name} must be a function (got ${describe(fn)})`);
@@ -138,6 +155,27 @@ export function resolveOptions(handler: SseHandler, options: SseOptions): Resolv
     onDisconnect,
   };
 }
+
+/** Every key of {@link SseOptions}, checked complete by the compiler; anything else is refused. */
+const optionKeys: Record<keyof SseOptions, true> = {
+  retry: true,
+  heartbeat: true,
+  serialize: true,
+  headers: true,
+  onError: true,
+  maxLastEventIdLength: true,
+  scheduler: true,
+  maxBufferedBytes: true,
+  onSlowClient: true,
+  maxConnections: true,
+  maxConnectionsPerAddress: true,
+  addressOf: true,
+  retryAfter: true,
+  cors: true,
+  onConnect: true,
+  onDisconnect: true,
+};
+const optionNames: ReadonlySet<string> = new Set(Object.keys(optionKeys));
 
 function remoteAddress(req: IncomingMessage): string {
   return req.socket.remoteAddress ?? '';

@@ -20,7 +20,8 @@ export function refuse(res: ServerResponse, error: unknown, extra: OutgoingHttpH
   if (error instanceof HttpError) {
     for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
   }
-  if (status === 204 || status === 304) {
+  // These statuses never have a body.
+  if (status === 204 || status === 205 || status === 304) {
     res.writeHead(status);
     res.end();
     return;
