@@ -76,6 +76,8 @@ describe('writer: a client that does not read', function () {
     expect(emitted).to.equal(count);
     expect(healthy.ids).to.deep.equal(Array.from({ length: count }, (_, i) => i));
     expect(stats.closedSlow).to.equal(1);
+    // Cut, not merely forgotten: only the healthy client's connection is left on the server.
+    expect(await child!.ask<number>({ cmd: 'connections' })).to.equal(1);
     // On time: the healthy client had everything within a second of the last emission.
     expect(lag).to.be.below(1000);
     expect(stats.open).to.equal(1);

@@ -46,13 +46,11 @@ export interface StreamConfig {
   live: Set<LiveStream>;
   onConnect: ((ctx: SseContext) => void) | undefined;
   onDisconnect: ((ctx: SseContext, reason: EndReason) => void) | undefined;
+  /** The answer to a request still waiting for its handler when the listener closes. */
+  closing: HttpError;
 }
 
-const shuttingDown = new HttpError(503, 'Shutting down', {
-  headers: { 'Retry-After': '5', Connection: 'close' },
-});
-
-type State = 'pending' | 'subscribing' | 'open' | 'done';
+type State = 'pending' | 'subscribing' | 'head' | 'open' | 'done';
 
 /**
  * Serves one GET (or HEAD) request as a stream, from the handler call to the one teardown.
@@ -70,6 +68,7 @@ export function serveStream(
   const { heads, onError, stats } = config;
   const controller = new AbortController();
   const writer = createWriter(res, config.limits, stats, () => {
+    if (state === 'done') return;
     stats.closedSlow++;
     finish('slow', () => {
       writer.discard();
@@ -154,18 +153,20 @@ export function serveStream(
   const live: LiveStream = {
     res,
     shutdown(last) {
+      if (state === 'done') return;
       if (state !== 'open') {
-        if (state === 'done') return;
         stats.refused++;
         finish('shutdown', () => {
           writer.discard();
-          refuse(res, shuttingDown, heads.extra);
+          refuse(res, config.closing, heads.extra);
         });
         return;
       }
+      const socket = res.socket;
       finish('shutdown', () => {
-        if (last !== undefined) writeLast(last);
-        writer.end();
+        endWith(last);
+        // A keep-alive socket would otherwise idle on until its timeout, holding server.close().
+        res.once('finish', () => socket?.end());
       });
     },
   };
@@ -173,8 +174,7 @@ export function serveStream(
   const endAfterError = (error: unknown): void => {
     const last = report(error);
     finish('error', () => {
-      if (last !== undefined) writeLast(last);
-      writer.end();
+      endWith(last);
     });
   };
 
@@ -204,7 +204,8 @@ export function serveStream(
         fail(refusal.error);
         return;
       }
-      opened();
+      // Not a stream: no figures, no hooks.
+      state = 'head';
       writer.open(head);
       finish('complete', () => {
         writer.end();
@@ -254,14 +255,21 @@ export function serveStream(
     }
   };
 
-  const writeLast = (event: SseEvent): void => {
-    try {
-      writer.write(encode(event, config.encodeOptions), true);
-    } catch (error) {
-      logError(
-        new Error('rx-sse: the event options.onError returned cannot be sent', { cause: error }),
-      );
+  /** Ends the response, with `last` as its final event if there is one and it can be encoded. */
+  const endWith = (last: SseEvent | undefined): void => {
+    let frame: string | undefined;
+    if (last !== undefined) {
+      try {
+        frame = encode(last, config.encodeOptions);
+      } catch (error) {
+        logError(
+          new Error('rx-sse: the last event (from onError or close()) cannot be sent', {
+            cause: error,
+          }),
+        );
+      }
     }
+    writer.end(frame);
   };
 
   config.live.add(live);

@@ -29,6 +29,8 @@ export interface CorsPolicy {
   headersFor(req: IncomingMessage): OutgoingHttpHeaders | null;
   /** The extra headers of a preflight answer (with {@link CorsPolicy.headersFor}'s). */
   preflight: OutgoingHttpHeaders;
+  /** Whether answers depend on `Origin`, so every response must say `Vary: Origin`. */
+  varies: boolean;
 }
 
 /** Checks the options once, at setup; a mistake throws a `TypeError` naming it. */
@@ -91,12 +93,12 @@ export function corsPolicy(options: CorsOptions): CorsPolicy {
     headersFor(req) {
       const sent = req.headers.origin;
       // Same-origin and non-browser requests send no Origin: nothing to allow or refuse.
-      if (sent === undefined) return wildcard ? {} : { Vary: 'Origin' };
+      // (Vary: Origin is in every response's head; see `varies`.)
+      if (sent === undefined) return {};
       if (!allows(sent, req)) return null;
-      return wildcard
-        ? { ...common, 'Access-Control-Allow-Origin': '*' }
-        : { ...common, 'Access-Control-Allow-Origin': sent, Vary: 'Origin' };
+      return { ...common, 'Access-Control-Allow-Origin': wildcard ? '*' : sent };
     },
+    varies: !wildcard,
     preflight: {
       'Access-Control-Allow-Methods': 'GET, HEAD',
       'Access-Control-Allow-Headers': allowHeaders.join(', '),

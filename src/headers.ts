@@ -27,7 +27,7 @@ export interface HeadSet {
  * Names and values are checked as node:http would check them, so a CR or LF is refused here rather
  * than on the first request.
  */
-export function streamHeaders(extra: StreamHeaders | undefined = {}): HeadSet {
+export function streamHeaders(extra: StreamHeaders | undefined = {}, varyOrigin = false): HeadSet {
   const value: unknown = extra;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new TypeError(
@@ -54,8 +54,19 @@ export function streamHeaders(extra: StreamHeaders | undefined = {}): HeadSet {
     }
     merged.set(name.toLowerCase(), [name, value]);
   }
+  const own = new Map(
+    [...merged].filter(([name]) => Object.keys(extra).some((n) => n.toLowerCase() === name)),
+  );
+  if (varyOrigin) {
+    // Answers that depend on Origin must say so, or a shared cache hands one origin's to another.
+    const vary = merged.get('vary');
+    const value = vary === undefined ? 'Origin' : `${[vary[1]].flat().join(', ')}, Origin`;
+    merged.set('vary', [vary?.[0] ?? 'Vary', value]);
+    own.set('vary', [vary?.[0] ?? 'Vary', value]);
+  }
   const plain = Object.freeze(Object.fromEntries(merged.values())) as OutgoingHttpHeaders;
   // HTTP/2 forbids connection-specific headers; HTTP/1.1 proxies want to be told to keep it open.
   const keepAlive = Object.freeze({ ...plain, Connection: 'keep-alive' }) as OutgoingHttpHeaders;
-  return { keepAlive, plain, extra: Object.freeze({ ...extra }) as OutgoingHttpHeaders };
+  const ownHeaders = Object.freeze(Object.fromEntries(own.values())) as OutgoingHttpHeaders;
+  return { keepAlive, plain, extra: ownHeaders };
 }

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { serveStream, type LiveStream, type SseHandler, type StreamConfig } from './connection.js';
 import { isPreflight } from './cors.js';
 import { HttpError } from './errors.js';
@@ -6,6 +6,7 @@ import type { SseEvent } from './event.js';
 import { streamHeaders } from './headers.js';
 import { integer, resolveOptions, type SseOptions } from './options.js';
 import { refuse } from './refuse.js';
+import { logError } from './report.js';
 import { emptyStats, type SseStats } from './stats.js';
 
 export type { SseHandler } from './connection.js';
@@ -64,24 +65,25 @@ export function sse(handler: SseHandler, options: SseOptions = {}): SseListener 
   const stats = emptyStats();
   const live = new Set<LiveStream>();
   const perAddress = new Map<string, number>();
+  const closing = new HttpError(503, 'Shutting down', {
+    headers: { 'Retry-After': String(retryAfter), Connection: 'close' },
+  });
   const config: StreamConfig = {
     ...resolved,
     handler,
-    heads: streamHeaders(options.headers),
+    heads: streamHeaders(options.headers, cors?.varies),
     stats,
     live,
+    closing,
   };
   const notAllowed = new HttpError(405, undefined, { headers: { Allow: 'GET, HEAD' } });
   const full = new HttpError(503, 'Too many connections', {
     headers: { 'Retry-After': String(retryAfter) },
   });
-  const closing = new HttpError(503, 'Shutting down', {
-    headers: { 'Retry-After': String(retryAfter), Connection: 'close' },
-  });
   const foreign = new HttpError(403, 'Origin not allowed');
   let closed: Promise<void> | undefined;
 
-  const turnAway = (res: ServerResponse, error: HttpError): void => {
+  const turnAway = (res: ServerResponse, error: unknown): void => {
     stats.refused++;
     refuse(res, error, config.heads.extra);
   };
@@ -91,8 +93,19 @@ export function sse(handler: SseHandler, options: SseOptions = {}): SseListener 
     res: ServerResponse,
     next?: (error?: unknown) => void,
   ): void {
+    let headers: OutgoingHttpHeaders | null = {};
+    let address = '';
+    try {
+      if (cors !== undefined) headers = cors.headersFor(req);
+      address = addressOf(req);
+    } catch (error) {
+      // A user's callback that throws costs this request, never the process.
+      stats.errors++;
+      logError(error);
+      turnAway(res, error);
+      return;
+    }
     if (cors !== undefined) {
-      const headers = cors.headersFor(req);
       if (headers === null) {
         turnAway(res, foreign);
         return;
@@ -115,7 +128,6 @@ export function sse(handler: SseHandler, options: SseOptions = {}): SseListener 
       turnAway(res, closing);
       return;
     }
-    const address = addressOf(req);
     const fromAddress = perAddress.get(address) ?? 0;
     if (live.size >= maxConnections || fromAddress >= maxConnectionsPerAddress) {
       turnAway(res, full);
@@ -132,6 +144,11 @@ export function sse(handler: SseHandler, options: SseOptions = {}): SseListener 
   const close = (closeOptions: CloseOptions = {}): Promise<void> => {
     const { lastEvent, timeout = 5000 } = closeOptions;
     integer('close() options.timeout', timeout, 0);
+    if (timeout !== Infinity && timeout > 2 ** 31 - 1) {
+      throw new TypeError(
+        `sse: close() options.timeout must be at most 2147483647 ms, or Infinity to wait for ever (got ${timeout})`,
+      );
+    }
     if (closed !== undefined) return closed;
     const streams = [...live];
     for (const stream of streams) stream.shutdown(lastEvent);
@@ -154,9 +171,12 @@ function settle(responses: ServerResponse[], timeout: number): Promise<void> {
   if (waiting.length === 0) return Promise.resolve();
   return new Promise((resolve) => {
     let left = waiting.length;
-    const timer = setTimeout(() => {
-      for (const res of waiting) res.destroy();
-    }, timeout);
+    const timer =
+      timeout === Infinity
+        ? undefined
+        : setTimeout(() => {
+            for (const res of waiting) res.destroy();
+          }, timeout);
     const done = (): void => {
       if (--left === 0) {
         clearTimeout(timer);

@@ -1,4 +1,5 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { logError } from './report.js';
 import type { SseStats } from './stats.js';
 
 /** What happens to a client that falls more than `maxBufferedBytes` behind. */
@@ -16,10 +17,10 @@ export interface WriterLimits {
  * Frames queued in one turn of the event loop leave as one `res.write`: a burst of events costs
  * one chunk, not one per event, and nothing is held past the current turn. When `res.write` says
  * the socket is full, frames wait in one string until `'drain'` (one listener for the response's
- * life, never one per write), and that backlog is bounded: past `maxBufferedBytes`, the `close`
- * policy cuts the connection (the client reconnects with Last-Event-ID) and `drop` skips frames
- * until the client catches up. Bytes are counted only while a client is behind, so a client that
- * keeps up costs no counting at all.
+ * life, never one per write). What a client is owed — node's buffer for it plus that backlog — is
+ * bounded by `maxBufferedBytes`, a single turn's burst included: past it, the `close` policy cuts
+ * the connection (the client reconnects with Last-Event-ID) and `drop` skips frames until the
+ * client catches up. A client that keeps up costs one byte count per turn, no more.
  */
 export interface Writer {
   /**
@@ -30,8 +31,11 @@ export interface Writer {
   write(frame: string, event: boolean): void;
   /** Sends the head, with whatever is queued, at once: the client's `open` need not wait for an event. */
   open(headers: OutgoingHttpHeaders): void;
-  /** Writes whatever is queued, then ends the response. */
-  end(): void;
+  /**
+   * Writes whatever is queued and `last` (a final event, which the bound does not refuse: the
+   * stream is ending anyway), then ends the response.
+   */
+  end(last?: string): void;
   /** Drops whatever is queued and stops listening: the client is gone. */
   discard(): void;
 }
@@ -42,20 +46,38 @@ export function createWriter(
   stats: SseStats,
   onTooSlow: () => void,
 ): Writer {
+  const { maxBufferedBytes: bound, onSlowClient } = limits;
   let pending = '';
+  let pendingEvents = 0;
   let opened = false;
   let scheduled = false;
   let done = false;
   /** The socket said "wait": frames stay in `pending` until 'drain'. */
   let blocked = false;
+  /** Bytes in `pending` while blocked. */
   let backlog = 0;
 
-  const flush = (): void => {
+  /** Past the bound: skip (counted) or cut. */
+  const overflow = (events: number): void => {
+    if (onSlowClient === 'drop') stats.dropped += events;
+    else onTooSlow();
+  };
+
+  const flush = (force = false): void => {
     scheduled = false;
-    if (done || blocked || pending === '') return;
+    if (done || (blocked && !force) || pending === '') return;
     const chunk = pending;
+    const events = pendingEvents;
     pending = '';
-    stats.bytes += Buffer.byteLength(chunk);
+    pendingEvents = 0;
+    const bytes = Buffer.byteLength(chunk);
+    if (!force && res.writableLength + bytes > bound) {
+      if (res.writableLength === 0) hintBurst(limits, bytes);
+      overflow(events);
+      return;
+    }
+    stats.bytes += bytes;
+    stats.events += events;
     if (!res.write(chunk)) {
       blocked = true;
       backlog = 0;
@@ -72,18 +94,14 @@ export function createWriter(
       if (done) return;
       if (blocked) {
         const bytes = Buffer.byteLength(frame);
-        if (backlog + bytes > limits.maxBufferedBytes) {
-          if (limits.onSlowClient === 'drop') {
-            if (event) stats.dropped++;
-          } else {
-            onTooSlow();
-          }
+        if (res.writableLength + backlog + bytes > bound) {
+          overflow(event ? 1 : 0);
           return;
         }
         backlog += bytes;
       }
-      if (event) stats.events++;
       pending += frame;
+      if (event) pendingEvents++;
       if (opened && !blocked && !scheduled) {
         scheduled = true;
         queueMicrotask(flush);
@@ -95,11 +113,13 @@ export function createWriter(
       if (pending === '') res.flushHeaders();
       else flush();
     },
-    end() {
+    end(last) {
       if (done) return;
-      // A backlog goes too: end() is a clean ending, and the bound already holds it small.
-      blocked = false;
-      flush();
+      if (last !== undefined) {
+        pending += last;
+        pendingEvents++;
+      }
+      flush(true);
       done = true;
       res.off('drain', onDrain);
       res.end();
@@ -110,4 +130,20 @@ export function createWriter(
       res.off('drain', onDrain);
     },
   };
+}
+
+const hinted = new WeakSet<WriterLimits>();
+
+/**
+ * A burst bigger than the bound can never be sent, even to a client that keeps up: it would be
+ * cut (or skipped) on every reconnect. Say so once per listener, so the bound gets raised.
+ */
+function hintBurst(limits: WriterLimits, bytes: number): void {
+  if (hinted.has(limits)) return;
+  hinted.add(limits);
+  logError(
+    new Error(
+      `rx-sse: ${bytes} bytes were due to a client in one turn (a replay?), more than maxBufferedBytes (${limits.maxBufferedBytes}) even with nothing else queued; raise maxBufferedBytes above your largest burst`,
+    ),
+  );
 }

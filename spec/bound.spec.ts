@@ -1,0 +1,271 @@
+import { expect } from 'chai';
+import { Agent, get, request, type IncomingMessage } from 'node:http';
+import { createConnection, type Socket } from 'node:net';
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import { concat, defer, interval, map, NEVER, of, Subject, take } from 'rxjs';
+import { sse, type EndReason, type SseEvent } from 'rx-sse';
+import { useFixture } from './support/fixture.js';
+import { delay, fetchRaw, startServer, waitFor } from './support/server.js';
+
+const kib = 1024;
+
+/** A client that sends a GET, reads the head, and then stops reading. */
+function stalled(origin: string, path = '/'): Promise<Socket> {
+  return new Promise((resolve) => {
+    const socket = createConnection(Number(new URL(origin).port), '127.0.0.1', () => {
+      socket.write(`GET ${path} HTTP/1.1\r\nHost: a\r\n\r\n`);
+    });
+    socket.once('data', () => {
+      socket.pause();
+      resolve(socket);
+    });
+    socket.on('error', () => undefined);
+  });
+}
+
+/** Reads a paused socket to its end, then parses the events in it. */
+function drain(socket: Socket): Promise<EventSourceMessage[]> {
+  return new Promise((resolve) => {
+    const events: EventSourceMessage[] = [];
+    const parser = createParser({ onEvent: (event) => events.push(event) });
+    let head = true;
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      // Chunked encoding: keep only the SSE lines, dropping chunk-size lines.
+      const text = head ? chunk.slice(chunk.indexOf('\r\n\r\n') + 4) : chunk;
+      head = false;
+      parser.feed(text.replace(/\r\n[0-9a-f]+\r\n/g, ''));
+    });
+    socket.on('end', () => resolve(events));
+    socket.resume();
+  });
+}
+
+describe('maxBufferedBytes and slow clients', function () {
+  this.timeout(30_000);
+  const t = useFixture();
+
+  it('should cut a stalled client that a single burst (a replay) would put past the bound, and hint once', async () => {
+    const burst = Array.from({ length: 50 }, (_, i) => ({ id: i, data: 'r'.repeat(64 * kib) }));
+    const reasons: EndReason[] = [];
+    // The stream: nothing, then 3.2 MB in one turn, as a replay of history would be.
+    const events = new Subject<SseEvent>();
+    const streaming = sse(() => events, {
+      maxBufferedBytes: 256 * kib,
+      heartbeat: false,
+      onDisconnect: (_, reason) => reasons.push(reason),
+    });
+    t.server = await startServer(streaming);
+    const socket = await stalled(t.server.origin);
+    for (const event of burst) events.next(event);
+    await waitFor(() => streaming.stats.closedSlow === 1, 'the cut');
+    const again = await stalled(t.server.origin);
+    for (const event of burst) events.next(event);
+    await waitFor(() => streaming.stats.closedSlow === 2, 'the second cut');
+    expect(reasons).to.deep.equal(['slow', 'slow']);
+    expect(t.logged.callCount).to.equal(1);
+    expect((t.logged.firstCall.args[1] as Error).message).to.match(
+      /more than maxBufferedBytes \(262144\).*raise maxBufferedBytes/,
+    );
+    const connections = await new Promise<number>((resolve) =>
+      t.server!.server.getConnections((_, n) => resolve(n)),
+    );
+    expect(connections).to.equal(0);
+    socket.destroy();
+    again.destroy();
+  });
+
+  it("should skip a burst past the bound under 'drop', counted, and deliver what follows", async () => {
+    const events = new Subject<SseEvent>();
+    const listener = sse(() => events, {
+      maxBufferedBytes: 256 * kib,
+      onSlowClient: 'drop',
+      heartbeat: false,
+    });
+    t.server = await startServer(listener);
+    const received: string[] = [];
+    const req = get(t.server.origin, (res) => {
+      const parser = createParser({ onEvent: (event) => received.push(event.data) });
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => parser.feed(chunk));
+    });
+    await waitFor(() => listener.stats.open === 1, 'the stream');
+    for (let i = 0; i < 10; i++) events.next({ data: 'b'.repeat(64 * kib) });
+    await delay(20);
+    events.next({ data: 'after' });
+    await waitFor(() => received.includes('after'), 'the event after the burst');
+    req.destroy();
+    expect(received).to.deep.equal(['after']);
+    expect(listener.stats.dropped).to.equal(10);
+  });
+
+  it('should write the whole backlog of a slow reader before ending a completed stream', async () => {
+    const chunk = 'c'.repeat(16 * kib);
+    const listener = sse(
+      () =>
+        concat(
+          interval(1).pipe(
+            take(256),
+            map((i) => ({ id: i, data: chunk })),
+          ),
+          of({ data: 'end' }),
+        ),
+      { maxBufferedBytes: 16 * 1024 * kib, heartbeat: false },
+    );
+    t.server = await startServer(listener);
+    const socket = await stalled(t.server.origin);
+    await delay(800);
+    const events = await drain(socket);
+    expect(events).to.have.length(257);
+    expect(events.at(-1)?.data).to.equal('end');
+    expect(listener.stats.closedSlow).to.equal(0);
+  });
+
+  it('should count the default address (the socket peer) for maxConnectionsPerAddress', async () => {
+    t.server = await startServer(sse(() => NEVER, { maxConnectionsPerAddress: 1 }));
+    const first = await new Promise<IncomingMessage>((resolve) =>
+      get(t.server!.origin, { agent: false }, resolve),
+    );
+    expect((await fetchRaw(t.server.origin)).status).to.equal(503);
+    first.destroy();
+  });
+
+  it('should send the last event to a client behind, without counting it as cut', async () => {
+    const reasons: EndReason[] = [];
+    // Bigger than any slack left under the bound.
+    const bye = { event: 'bye', data: 'x'.repeat(16 * kib) };
+    const listener = sse(
+      () => interval(1).pipe(map((i) => ({ id: i, data: 'd'.repeat(8 * kib) }))),
+      {
+        // Under 'drop' the backlog sits at the bound when close() comes: the last event must go.
+        maxBufferedBytes: 256 * kib,
+        onSlowClient: 'drop',
+        heartbeat: false,
+        onDisconnect: (_, reason) => reasons.push(reason),
+      },
+    );
+    t.server = await startServer(listener);
+    const socket = await stalled(t.server.origin);
+    await waitFor(() => listener.stats.dropped > 0, 'the backlog to reach the bound', 10_000);
+    const closing = listener.close({ lastEvent: bye, timeout: 10_000 });
+    const events = await drain(socket);
+    await closing;
+    expect(events.at(-1)).to.deep.equal({ ...bye, id: undefined });
+    expect(listener.stats.closedSlow).to.equal(0);
+    expect(reasons).to.deep.equal(['shutdown']);
+  });
+});
+
+describe('hardening', function () {
+  this.timeout(30_000);
+  const t = useFixture();
+
+  it('should answer 500, not crash, when a cors.origin function or addressOf throws', async () => {
+    const listener = sse(() => of({ data: 1 }), {
+      cors: {
+        origin: (origin) => {
+          if (origin === 'https://bad.example') throw new Error('origin check failed');
+          return true;
+        },
+      },
+      addressOf: (req) => {
+        if (req.url === '/bad-address') throw new Error('address lookup failed');
+        return 'x';
+      },
+    });
+    t.server = await startServer(listener);
+    expect((await fetchRaw(t.server.origin, { Origin: 'https://bad.example' })).status).to.equal(
+      500,
+    );
+    expect((await fetchRaw(`${t.server.origin}/bad-address`)).status).to.equal(500);
+    expect((await fetchRaw(t.server.origin, { Origin: 'https://good.example' })).body).to.equal(
+      'data: 1\n\n',
+    );
+    expect(listener.stats).to.include({ errors: 2, refused: 2 });
+    expect(t.logged.callCount).to.equal(2);
+  });
+
+  it('should let server.close() finish at once after close(), with keep-alive clients, in the README order', async () => {
+    const listener = sse(() => NEVER);
+    t.server = await startServer(listener);
+    const agent = new Agent({ keepAlive: true });
+    const res = await new Promise<IncomingMessage>((resolve) =>
+      get(t.server!.origin, { agent }, resolve),
+    );
+    res.resume();
+    const started = Date.now();
+    const serverClosed = new Promise<void>((resolve) => t.server!.server.close(() => resolve()));
+    await listener.close();
+    await serverClosed;
+    expect(Date.now() - started).to.be.below(1000);
+    agent.destroy();
+    t.server = undefined;
+  });
+
+  it('should wait for ever with timeout: Infinity, and refuse a timeout past the timer limit', async () => {
+    const listener = sse(() => interval(1).pipe(map(() => ({ data: 'w'.repeat(64 * kib) }))), {
+      maxBufferedBytes: 64 * 1024 * kib,
+      heartbeat: false,
+    });
+    t.server = await startServer(listener);
+    const socket = await stalled(t.server.origin);
+    await delay(200);
+    expect(() => listener.close({ timeout: 2 ** 31 })).to.throw(TypeError, /at most 2147483647 ms/);
+    let settled = false;
+    const closing = listener.close({ timeout: Infinity }).then(() => (settled = true));
+    await delay(300);
+    expect(settled).to.equal(false);
+    socket.destroy();
+    await closing;
+  });
+
+  it("should answer a request still in its handler at shutdown with the listener's Retry-After", async () => {
+    let called = false;
+    const listener = sse(
+      async () => {
+        called = true;
+        await delay(50);
+        return NEVER;
+      },
+      { retryAfter: 30 },
+    );
+    t.server = await startServer(listener);
+    const pending = fetchRaw(t.server.origin);
+    await waitFor(() => called, 'the handler');
+    await listener.close();
+    expect((await pending).headers['retry-after']).to.equal('30');
+  });
+
+  it('should merge Vary: Origin with a Vary of options.headers, on streams and refusals', async () => {
+    const listener = sse(
+      (ctx) => {
+        if (ctx.url.pathname === '/no') throw new Error('refused');
+        return of({ data: 1 });
+      },
+      { headers: { Vary: 'Accept-Encoding' }, cors: { origin: ['https://app.example'] } },
+    );
+    t.server = await startServer(listener);
+    const ok = await fetchRaw(t.server.origin, { Origin: 'https://app.example' });
+    const refused = await fetchRaw(`${t.server.origin}/no`, { Origin: 'https://app.example' });
+    expect([ok.headers.vary, refused.headers.vary]).to.deep.equal([
+      'Accept-Encoding, Origin',
+      'Accept-Encoding, Origin',
+    ]);
+    expect(refused.headers['access-control-allow-origin']).to.equal('https://app.example');
+  });
+
+  it('should not count a HEAD request as a stream', async () => {
+    const connected: string[] = [];
+    const listener = sse(() => defer(() => NEVER), {
+      onConnect: (ctx) => connected.push(ctx.url.pathname),
+    });
+    t.server = await startServer(listener);
+    const res = await new Promise<IncomingMessage>((resolve) =>
+      request(t.server!.origin, { method: 'HEAD' }, resolve).end(),
+    );
+    res.resume();
+    expect(res.statusCode).to.equal(200);
+    expect(listener.stats).to.include({ opened: 0, open: 0 });
+    expect(connected).to.deep.equal([]);
+  });
+});
