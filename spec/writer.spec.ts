@@ -78,8 +78,9 @@ describe('writer: a client that does not read', function () {
     expect(stats.closedSlow).to.equal(1);
     // Cut, not merely forgotten: only the healthy client's connection is left on the server.
     expect(await child!.ask<number>({ cmd: 'connections' })).to.equal(1);
-    // On time: the healthy client had everything within a second of the last emission.
-    expect(lag).to.be.below(1000);
+    // On time: the healthy client had everything within 3 s of the last emission (a server slowed
+    // by the stalled client would be seconds behind; a loaded CI machine costs some hundreds of ms).
+    expect(lag).to.be.below(3000);
     expect(stats.open).to.equal(1);
     // What the server still holds once the slow client is gone: a small constant.
     expect(growth, `retained ${(growth / mb).toFixed(1)} MiB`).to.be.below(8 * mb);
@@ -90,7 +91,7 @@ describe('writer: a client that does not read', function () {
     const { growth, stats, stalled, healthy, lag } = await run('drop');
     expect(healthy.ids).to.deep.equal(Array.from({ length: count }, (_, i) => i));
     expect(stats.closedSlow).to.equal(0);
-    expect(lag).to.be.below(1000);
+    expect(lag).to.be.below(3000);
     expect(stats.open).to.equal(2);
     // The stalled client got a few MiB before its socket filled; the rest of 200 MiB was dropped.
     expect(stats.dropped).to.be.greaterThan(count - 300);
