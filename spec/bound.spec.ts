@@ -10,33 +10,45 @@ import { delay, fetchRaw, startServer, waitFor } from './support/server.js';
 const kib = 1024;
 
 /** A client that sends a GET, reads the head, and then stops reading. */
-function stalled(origin: string, path = '/'): Promise<Socket> {
+interface Stalled extends Socket {
+  /** What arrived with the head (it may carry the first events too). */
+  first: Buffer;
+}
+
+function stalled(origin: string, path = '/'): Promise<Stalled> {
   return new Promise((resolve) => {
     const socket = createConnection(Number(new URL(origin).port), '127.0.0.1', () => {
       socket.write(`GET ${path} HTTP/1.1\r\nHost: a\r\n\r\n`);
     });
-    socket.once('data', () => {
+    socket.once('data', (first: Buffer) => {
       socket.pause();
-      resolve(socket);
+      resolve(Object.assign(socket, { first }));
     });
     socket.on('error', () => undefined);
   });
 }
 
-/** Reads a paused socket to its end, then parses the events in it. */
-function drain(socket: Socket): Promise<EventSourceMessage[]> {
+/** Reads a stalled socket to its end, from its first chunk on, and parses the events in it. */
+function drain(socket: Stalled): Promise<EventSourceMessage[]> {
   return new Promise((resolve) => {
-    const events: EventSourceMessage[] = [];
-    const parser = createParser({ onEvent: (event) => events.push(event) });
-    let head = true;
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => {
-      // Chunked encoding: keep only the SSE lines, dropping chunk-size lines.
-      const text = head ? chunk.slice(chunk.indexOf('\r\n\r\n') + 4) : chunk;
-      head = false;
-      parser.feed(text.replace(/\r\n[0-9a-f]+\r\n/g, ''));
+    const chunks: Buffer[] = [socket.first];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      // Undo the chunked transfer coding: size line, data, CRLF.
+      let body = '';
+      let at = text.indexOf('\r\n\r\n') + 4;
+      for (;;) {
+        const eol = text.indexOf('\r\n', at);
+        const size = parseInt(text.slice(at, eol), 16);
+        if (!(size > 0)) break;
+        body += text.slice(eol + 2, eol + 2 + size);
+        at = eol + 2 + size + 2;
+      }
+      const events: EventSourceMessage[] = [];
+      createParser({ onEvent: (event) => events.push(event) }).feed(body);
+      resolve(events);
     });
-    socket.on('end', () => resolve(events));
     socket.resume();
   });
 }

@@ -9,9 +9,9 @@ import { waitFor } from './support/server.js';
 const mb = 1024 * 1024;
 const size = 64 * 1024;
 const count = 3200; // 3200 × 64 KiB = 200 MiB through the server
-// The bound: 160 ms of this stream's rate, so a healthy reader's GC pause does not count as slow,
-// and 1/25 of what is emitted, so a server that ignored it could not pass.
-const bound = 8 * mb;
+// The bound: ~640 ms of this stream's rate, so a healthy reader on a loaded machine does not count
+// as slow, and 1/12 of what is emitted, so a server that ignored it could not pass.
+const bound = 16 * mb;
 
 /** A client that sends a GET and then never reads a byte. */
 function stalledClient(port: number): Promise<Socket> {
@@ -53,9 +53,10 @@ describe('writer: a client that does not read', function () {
     const stalled = await stalledClient(child.port);
     const healthy = healthyClient(child.port);
     await new Promise((resolve) => setTimeout(resolve, 100));
-    // 8 × 64 KiB every 10 ms, about 50 MB/s: a rate a healthy client keeps up with.
+    // 8 × 64 KiB every 20 ms, about 25 MB/s: a rate a healthy client keeps up with, even when the
+    // machine is busy (at 50 MB/s an in-process reader on one loaded core fell behind).
     const started = Date.now();
-    const emitted = await child.ask<number>({ cmd: 'emit', count, size, every: 10 });
+    const emitted = await child.ask<number>({ cmd: 'emit', count, size, every: 20 });
     const emitting = Date.now() - started;
     await waitFor(
       () => healthy.ids.length === count,
@@ -94,7 +95,8 @@ describe('writer: a client that does not read', function () {
     expect(lag).to.be.below(3000);
     expect(stats.open).to.equal(2);
     // The stalled client got a few MiB before its socket filled; the rest of 200 MiB was dropped.
-    expect(stats.dropped).to.be.greaterThan(count - 300);
+    // Kept: what fits under the bound, plus what the kernel took before the socket filled.
+    expect(stats.dropped).to.be.greaterThan(count - bound / size - 200);
     // Retained while it is still connected: its bounded backlog, one burst in node's buffer, a constant.
     expect(growth, `retained ${(growth / mb).toFixed(1)} MiB`).to.be.below(bound + 8 * mb);
     stalled.destroy();
