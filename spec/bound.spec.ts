@@ -180,6 +180,7 @@ describe('hardening', function () {
           return true;
         },
       },
+      maxConnectionsPerAddress: 10,
       addressOf: (req) => {
         if (req.url === '/bad-address') throw new Error('address lookup failed');
         return 'x';

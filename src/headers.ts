@@ -34,7 +34,10 @@ export function streamHeaders(extra: StreamHeaders | undefined = {}, varyOrigin 
       `sse: options.headers must be an object of header names to values (got ${describe(value)})`,
     );
   }
-  const merged = new Map<string, [string, string | number | readonly string[]]>();
+  type Entry = [string, string | number | readonly string[]];
+  const merged = new Map<string, Entry>();
+  /** The user's headers alone, for refusals. */
+  const own = new Map<string, Entry>();
   for (const [name, value] of Object.entries(baseHeaders))
     merged.set(name.toLowerCase(), [name, value]);
   for (const [name, value] of Object.entries(extra)) {
@@ -53,10 +56,8 @@ export function streamHeaders(extra: StreamHeaders | undefined = {}, varyOrigin 
       );
     }
     merged.set(name.toLowerCase(), [name, value]);
+    own.set(name.toLowerCase(), [name, value]);
   }
-  const own = new Map(
-    [...merged].filter(([name]) => Object.keys(extra).some((n) => n.toLowerCase() === name)),
-  );
   if (varyOrigin) {
     // Answers that depend on Origin must say so, or a shared cache hands one origin's to another.
     const vary = merged.get('vary');

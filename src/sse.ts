@@ -64,7 +64,8 @@ export function sse(handler: SseHandler, options: SseOptions = {}): SseListener 
   const { cors, maxConnections, maxConnectionsPerAddress, addressOf, retryAfter } = resolved;
   const stats = emptyStats();
   const live = new Set<LiveStream>();
-  const perAddress = new Map<string, number>();
+  // Counted only when there is a per-address limit: otherwise it would be work per request for nothing.
+  const perAddress = maxConnectionsPerAddress === Infinity ? undefined : new Map<string, number>();
   const closing = new HttpError(503, 'Shutting down', {
     headers: { 'Retry-After': String(retryAfter), Connection: 'close' },
   });
@@ -97,7 +98,7 @@ export function sse(handler: SseHandler, options: SseOptions = {}): SseListener 
     let address = '';
     try {
       if (cors !== undefined) headers = cors.headersFor(req);
-      address = addressOf(req);
+      if (perAddress !== undefined) address = addressOf(req);
     } catch (error) {
       // A user's callback that throws costs this request, never the process.
       stats.errors++;
@@ -128,9 +129,13 @@ export function sse(handler: SseHandler, options: SseOptions = {}): SseListener 
       turnAway(res, closing);
       return;
     }
-    const fromAddress = perAddress.get(address) ?? 0;
+    const fromAddress = perAddress?.get(address) ?? 0;
     if (live.size >= maxConnections || fromAddress >= maxConnectionsPerAddress) {
       turnAway(res, full);
+      return;
+    }
+    if (perAddress === undefined) {
+      serveStream(req, res, config, noop);
       return;
     }
     perAddress.set(address, fromAddress + 1);
@@ -194,4 +199,8 @@ function settle(responses: ServerResponse[], timeout: number): Promise<void> {
       res.once('close', once);
     }
   });
+}
+
+function noop(): void {
+  // Nothing to release when addresses are not counted.
 }
