@@ -171,6 +171,13 @@ export function serveStream(
     },
   };
 
+  /** The stream completed: what is queued goes out, then the response ends. */
+  const complete = (): void => {
+    finish('complete', () => {
+      writer.end();
+    });
+  };
+
   const endAfterError = (error: unknown): void => {
     const last = report(error);
     finish('error', () => {
@@ -207,9 +214,7 @@ export function serveStream(
       // Not a stream: no figures, no hooks.
       state = 'head';
       writer.open(head);
-      finish('complete', () => {
-        writer.end();
-      });
+      complete();
       return;
     }
     state = 'subscribing';
@@ -224,10 +229,7 @@ export function serveStream(
       },
       complete: () => {
         if (state === 'subscribing') early = 'complete';
-        else
-          finish('complete', () => {
-            writer.end();
-          });
+        else complete();
       },
     });
     // The observer may have ended the request during subscribe(); TypeScript cannot see that.
@@ -239,10 +241,7 @@ export function serveStream(
     }
     opened();
     writer.open(head);
-    if (early === 'complete')
-      finish('complete', () => {
-        writer.end();
-      });
+    if (early === 'complete') complete();
   };
 
   // Whatever throws while a stream starts ends the request like an error before the head; inside
