@@ -1,27 +1,15 @@
 import { expect } from 'chai';
 import { get, type IncomingMessage } from 'node:http';
-import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { interval, map, NEVER, Observable } from 'rxjs';
 import { sse, type SseEvent, type SseListener } from 'rx-sse';
-import { fetchRaw, startServer, waitFor, type TestServer } from './support/server.js';
-
-interface Reader {
-  events: EventSourceMessage[];
-  ended: Promise<void>;
-}
-
-function read(url: string): Promise<Reader> {
-  return new Promise((resolve, reject) => {
-    get(url, { agent: false }, (res: IncomingMessage) => {
-      const events: EventSourceMessage[] = [];
-      const parser = createParser({ onEvent: (event) => events.push(event) });
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => parser.feed(chunk));
-      const ended = new Promise<void>((done) => res.on('close', done));
-      resolve({ events, ended });
-    }).on('error', reject);
-  });
-}
+import {
+  fetchRaw,
+  openStream,
+  startServer,
+  waitFor,
+  type OpenStream,
+  type TestServer,
+} from './support/server.js';
 
 describe('SseListener.close', function () {
   this.timeout(60_000);
@@ -49,9 +37,11 @@ describe('SseListener.close', function () {
       { heartbeat: false },
     );
     server = await startServer(listener);
-    const readers: Reader[] = [];
+    const readers: OpenStream[] = [];
     for (let batch = 0; batch < 5; batch++) {
-      readers.push(...(await Promise.all(Array.from({ length: 100 }, () => read(server!.origin)))));
+      readers.push(
+        ...(await Promise.all(Array.from({ length: 100 }, () => openStream(server!.origin)))),
+      );
     }
     await waitFor(
       () => subscribed === 500 && readers.every((r) => r.events.length > 0),

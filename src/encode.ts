@@ -45,6 +45,11 @@ export function encode(event: SseEvent, options?: EncodeOptions): string {
       `encode: an event must be an object such as { data: 'hi' } (got ${describe(value)})`,
     );
   }
+  // An event prepared by preEncode carries its frame: the broadcast path costs one lookup.
+  const prepared = (event as Prepared)[frameOf];
+  if (prepared !== undefined && prepared.serialize === (options?.serialize ?? JSON.stringify)) {
+    return prepared.frame;
+  }
   // for-in with no allocation: this check runs on every event.
   for (const key in event) {
     if (!eventFields.has(key)) {
@@ -99,6 +104,54 @@ export function encode(event: SseEvent, options?: EncodeOptions): string {
     );
   }
   return out + '\n';
+}
+
+// A symbol, not a field: for-in, spreads and deep equality never see it, so a copy made with
+// `{ ...event, data }` is encoded afresh from its own fields.
+const frameOf = Symbol('rx-sse frame');
+
+interface Prepared {
+  [frameOf]?: { readonly frame: string; readonly serialize: (data: unknown) => string };
+}
+
+/**
+ * Encodes an event now and returns a frozen copy that carries its frame, so that sending it to
+ * any number of clients encodes it once: each stream that sends the copy with the same
+ * `serialize` (by default, `JSON.stringify`) reuses the bytes instead of encoding them again.
+ * Throws like {@link encode} on an event it refuses.
+ *
+ * Data is serialized now: a `data` object changed after this call is sent as it was. A stream
+ * with a different `serialize` encodes the copy itself, so what a client receives never depends
+ * on whether the shortcut was taken. Channels (`rx-sse/channel`) prepare what they publish this
+ * way; use it for a broadcast of your own, such as a shared `Subject`.
+ *
+ * ## Example
+ * ```ts
+ * import { Subject } from 'rxjs';
+ * import { preEncode, sse, type SseEvent } from 'rx-sse';
+ *
+ * const prices = new Subject<SseEvent>();
+ * const listener = sse(() => prices);
+ * prices.next(preEncode({ event: 'price', data: { eur: 1.08 } })); // encoded once, for everyone
+ * ```
+ */
+export function preEncode<T extends SseEvent>(event: T, options?: EncodeOptions): Readonly<T> {
+  const frame = encode(event, options);
+  return withFrame({ ...event }, frame, options?.serialize ?? JSON.stringify);
+}
+
+/**
+ * Attaches an already encoded frame to an event and freezes it. The caller vouches that `frame`
+ * is what `encode(event, { serialize })` returns (a channel decoding what another process
+ * encoded knows it is).
+ */
+export function withFrame<T extends SseEvent>(
+  event: T,
+  frame: string,
+  serialize: (data: unknown) => string,
+): Readonly<T> {
+  Object.defineProperty(event, frameOf, { value: { frame, serialize } });
+  return Object.freeze(event);
 }
 
 function idText(id: unknown): string {

@@ -4,7 +4,7 @@ export type { CloseOptions } from './sse.js';
 export type { SseStats } from './stats.js';
 export type { CorsOptions } from './cors.js';
 export type { SlowClientPolicy } from './writer.js';
-export { encode, type EncodeOptions } from './encode.js';
+export { encode, preEncode, type EncodeOptions } from './encode.js';
 export { toWire, type WireOptions } from './toWire.js';
 export type { SseEvent } from './event.js';
 export type { SseContext } from './context.js';

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import type { EndReason, ErrorHook, SseHandler } from './connection.js';
 import { logError } from './report.js';
+import { checkFunction, checkInteger, checkKeys, checkScheduler } from './check.js';
 import { defaultMaxLastEventIdLength, type SseContext } from './context.js';
 import { corsPolicy, type CorsOptions, type CorsPolicy } from './cors.js';
 import { describe, type EncodeOptions } from './encode.js';
@@ -105,34 +106,17 @@ export function resolveOptions(handler: SseHandler, options: SseOptions): Resolv
     onConnect,
     onDisconnect,
   } = options;
-  const given: unknown = options;
-  if (typeof given !== 'object' || given === null) {
-    throw new TypeError(`sse: options must be an object (got ${describe(given)})`);
-  }
-  for (const key of Object.keys(options)) {
-    if (!optionNames.has(key)) {
-      throw new TypeError(
-        `sse: unknown option ${JSON.stringify(key)}; the options are ${[...optionNames].join(', ')}`,
-      );
-    }
-  }
+  checkKeys('sse', options, optionNames);
   const { encodeOptions, preamble } = checkWireOptions(options, 'sse');
-  const clock = scheduler as Partial<SchedulerLike> | null;
-  if (typeof clock?.now !== 'function' || typeof clock.schedule !== 'function') {
-    throw new TypeError(
-      `sse: options.scheduler must be an RxJS SchedulerLike, such as asyncScheduler (got ${describe(scheduler)})`,
-    );
-  }
+  checkScheduler('sse', 'options.scheduler', scheduler);
   for (const [name, fn] of Object.entries({ onError, addressOf, onConnect, onDisconnect })) {
-    if (fn !== undefined && typeof fn !== 'function') {
-      throw new TypeError(`sse: options.${name} must be a function (got ${describe(fn)})`);
-    }
+    checkFunction('sse', `options.${name}`, fn);
   }
-  integer('options.maxLastEventIdLength', maxLastEventIdLength);
-  integer('options.maxBufferedBytes', maxBufferedBytes);
-  integer('options.maxConnections', maxConnections);
-  integer('options.maxConnectionsPerAddress', maxConnectionsPerAddress);
-  integer('options.retryAfter', retryAfter, 0);
+  checkInteger('sse', 'options.maxLastEventIdLength', maxLastEventIdLength);
+  checkInteger('sse', 'options.maxBufferedBytes', maxBufferedBytes);
+  checkInteger('sse', 'options.maxConnections', maxConnections);
+  checkInteger('sse', 'options.maxConnectionsPerAddress', maxConnectionsPerAddress);
+  checkInteger('sse', 'options.retryAfter', retryAfter, 0);
   const policy: unknown = onSlowClient;
   if (policy !== 'close' && policy !== 'drop') {
     throw new TypeError(
@@ -179,17 +163,4 @@ const optionNames: ReadonlySet<string> = new Set(Object.keys(optionKeys));
 
 function remoteAddress(req: IncomingMessage): string {
   return req.socket.remoteAddress ?? '';
-}
-
-/** Checks an integer option (`Infinity` allowed for limits); `name` is what the error shows. */
-export function integer(name: string, value: unknown, min = 1): void {
-  if (
-    typeof value !== 'number' ||
-    !(value >= min) ||
-    (value !== Infinity && !Number.isSafeInteger(value))
-  ) {
-    throw new TypeError(
-      `sse: ${name} must be an integer of at least ${min} (got ${describe(value)})`,
-    );
-  }
 }

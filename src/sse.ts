@@ -4,7 +4,8 @@ import { isPreflight } from './cors.js';
 import { HttpError } from './errors.js';
 import type { SseEvent } from './event.js';
 import { streamHeaders } from './headers.js';
-import { integer, resolveOptions, type SseOptions } from './options.js';
+import { resolveOptions, type SseOptions } from './options.js';
+import { checkInteger } from './check.js';
 import { refuse } from './refuse.js';
 import { logError } from './report.js';
 import { emptyStats, type SseStats } from './stats.js';
@@ -148,7 +149,7 @@ export function sse(handler: SseHandler, options: SseOptions = {}): SseListener 
 
   const close = (closeOptions: CloseOptions = {}): Promise<void> => {
     const { lastEvent, timeout = 5000 } = closeOptions;
-    integer('close() options.timeout', timeout, 0);
+    checkInteger('sse', 'close() options.timeout', timeout, 0);
     if (timeout !== Infinity && timeout > 2 ** 31 - 1) {
       throw new TypeError(
         `sse: close() options.timeout must be at most 2147483647 ms, or Infinity to wait for ever (got ${timeout})`,

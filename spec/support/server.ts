@@ -82,3 +82,44 @@ export async function waitFor(check: () => boolean, what: string, timeout = 5000
     await delay(5);
   }
 }
+
+/** A stream being read by node's own client: what has arrived so far, parsed as it arrives. */
+export interface OpenStream {
+  status: number;
+  headers: IncomingHttpHeaders;
+  /** The events parsed so far (eventsource-parser). */
+  events: EventSourceMessage[];
+  /** Every byte received so far, as text. */
+  text: string;
+  /** Resolves when the response has ended or been cut. */
+  ended: Promise<void>;
+  /** Cuts the connection, as a client going away does. */
+  close(): void;
+}
+
+/** GETs `url` and resolves once the head has arrived; the body keeps arriving into the result. */
+export function openStream(url: string, headers: Record<string, string> = {}): Promise<OpenStream> {
+  return new Promise((resolve, reject) => {
+    const request = get(url, { agent: false, headers }, (res) => {
+      let ended!: () => void;
+      const stream: OpenStream = {
+        status: res.statusCode ?? 0,
+        headers: res.headers,
+        events: [],
+        text: '',
+        ended: new Promise<void>((done) => (ended = done)),
+        close: () => request.destroy(),
+      };
+      const parser = createParser({ onEvent: (event) => stream.events.push(event) });
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        stream.text += chunk;
+        parser.feed(chunk);
+      });
+      res.on('close', ended);
+      res.on('error', () => undefined);
+      resolve(stream);
+    });
+    request.on('error', reject);
+  });
+}
