@@ -1,0 +1,111 @@
+import { expect } from 'chai';
+import sinon from 'sinon';
+import { sse } from 'rx-sse';
+import { createChannel } from 'rx-sse/channel';
+import { useFixture } from '../support/fixture.js';
+import { delay, openStream, startServer, waitFor, type OpenStream } from '../support/server.js';
+
+describe('createChannel over node:http', function () {
+  this.timeout(60_000);
+  const t = useFixture();
+
+  it('should encode each event once, whatever the number of clients, and send them all the same bytes', async () => {
+    const serialize = sinon.spy((data: unknown) => JSON.stringify(data));
+    const channel = createChannel({ serialize });
+    t.server = await startServer(
+      sse((ctx) => channel.stream(ctx), { serialize, heartbeat: false }),
+    );
+    const clients = await Promise.all(
+      Array.from({ length: 40 }, () => openStream(t.server!.origin)),
+    );
+    await waitFor(() => channel.subscribers === 40, '40 subscribers');
+    for (let i = 0; i < 100; i++)
+      channel.publish({ event: 'tick', data: { i, at: 'x'.repeat(i) } });
+    await waitFor(
+      () => clients.every((c) => c.events.length === 100),
+      'every event at every client',
+    );
+    expect(serialize.callCount).to.equal(100);
+    const first = clients[0]!.text;
+    expect(first).to.include('event: tick\nid: ');
+    for (const client of clients) expect(client.text).to.equal(first);
+    expect(clients[0]!.events.map((event) => JSON.parse(event.data) as unknown)).to.deep.equal(
+      Array.from({ length: 100 }, (_, i) => ({ i, at: 'x'.repeat(i) })),
+    );
+  });
+
+  it('should encode for each client with the listener’s own serializer when it differs', async () => {
+    const channel = createChannel();
+    const serialize = sinon.spy((data: unknown) => `custom ${JSON.stringify(data)}`);
+    t.server = await startServer(
+      sse((ctx) => channel.stream(ctx), { serialize, heartbeat: false }),
+    );
+    const clients = await Promise.all(
+      Array.from({ length: 3 }, () => openStream(t.server!.origin)),
+    );
+    await waitFor(() => channel.subscribers === 3, '3 subscribers');
+    channel.send({ n: 1 });
+    await waitFor(() => clients.every((c) => c.events.length === 1), 'the event at every client');
+    expect(serialize.callCount).to.equal(3);
+    for (const client of clients) expect(client.events[0]!.data).to.equal('custom {"n":1}');
+  });
+
+  it('should give clients that reconnect with Last-Event-ID while publishing goes on every event once, in order', async () => {
+    const channel = createChannel({ maxEvents: Infinity });
+    t.server = await startServer(sse((ctx) => channel.stream(ctx), { heartbeat: false }));
+    const origin = t.server.origin;
+    const state = { publishing: true };
+    const publisher = (async () => {
+      for (let i = 0; state.publishing; i++) {
+        channel.send(i);
+        if (i % 2 === 0) await delay(1);
+      }
+    })();
+    // Each client reads a while, drops the connection, and comes back with the last id it saw,
+    // three times over, while events keep coming.
+    const runs = Array.from({ length: 20 }, async (_, n) => {
+      await delay(n * 7);
+      const seen: string[] = [];
+      const before = channel.lastId;
+      let stream: OpenStream = await openStream(origin);
+      for (let round = 0; round < 3; round++) {
+        const want = stream.events.length + 5 + (n % 4) * 10;
+        await waitFor(() => stream.events.length >= want, `client ${String(n)} reading`);
+        stream.close();
+        await stream.ended;
+        seen.push(...stream.events.map((event) => event.id ?? ''));
+        stream = await openStream(origin, { 'Last-Event-ID': seen.at(-1)! });
+      }
+      return { before, seen, last: stream };
+    });
+    const results = await Promise.all(runs);
+    state.publishing = false;
+    await publisher;
+    channel.complete();
+    const all: string[] = [];
+    const log = channel.stream('0-0').subscribe((event) => all.push(event.id as string));
+    log.unsubscribe();
+    for (const { before, seen, last } of results) {
+      await last.ended;
+      const got = [...seen, ...last.events.map((event) => event.id)];
+      const start = all.indexOf(got[0]!);
+      // Live from when it connected: nothing from before.
+      expect(start).to.be.at.least(all.indexOf(before) + 1);
+      expect(got).to.deep.equal(all.slice(start));
+    }
+  });
+
+  it('should end every response when the channel completes', async () => {
+    const channel = createChannel();
+    t.server = await startServer(sse((ctx) => channel.stream(ctx), { heartbeat: false }));
+    const clients = await Promise.all(
+      Array.from({ length: 5 }, () => openStream(t.server!.origin)),
+    );
+    await waitFor(() => channel.subscribers === 5, '5 subscribers');
+    channel.send('last');
+    channel.complete();
+    await Promise.all(clients.map((client) => client.ended));
+    for (const client of clients)
+      expect(client.events.map((event) => event.data)).to.deep.equal(['last']);
+  });
+});
