@@ -179,7 +179,8 @@ function idText(id: unknown): string {
   return id;
 }
 
-function dataText(data: unknown, serialize: (data: unknown) => string): string {
+/** The text of `data`: a string as it is, anything else serialized (refused when it cannot be). */
+export function dataText(data: unknown, serialize: (data: unknown) => string): string {
   if (typeof data === 'string') return data;
   let text: unknown;
   try {

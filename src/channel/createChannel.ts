@@ -2,14 +2,13 @@ import { asyncScheduler, concat, defer, of, type Observable, type SchedulerLike 
 import { checkScheduler } from '../check.js';
 import { preEncode } from '../encode.js';
 import type { SseEvent } from '../event.js';
-import { compareIds, formatId, nextId, originId, parseId } from './eventId.js';
+import { compareIds, formatId, nextId, originId } from './eventId.js';
 import { Hub } from './hub.js';
 import {
   checkChannelOptions,
   checkPublished,
-  checkStreamOptions,
-  lastEventIdOf,
   resetEventFor,
+  streamRequest,
   type CheckedChannelOptions,
 } from './options.js';
 import type {
@@ -109,16 +108,12 @@ class MemoryChannel implements Channel {
   }
 
   stream(from?: StreamFrom, options: StreamOptions = {}): Observable<SseEvent> {
-    const lastEventId = lastEventIdOf('channel.stream', from);
-    const recent = checkStreamOptions('channel.stream', options);
+    const { lastEventId, id, recent } = streamRequest('channel.stream', from, options);
     const hub = this.#hub;
     return defer(() => {
       if (lastEventId === undefined) return hub.after(hub.recent(recent));
-      const id = parseId(lastEventId);
+      if (id !== undefined && hub.holds(id)) return hub.after(id);
       const floor = hub.floor;
-      if (id !== undefined && compareIds(id, floor) >= 0 && compareIds(id, hub.last) <= 0) {
-        return hub.after(id);
-      }
       const reason = id !== undefined && compareIds(id, floor) < 0 ? 'expired' : 'unknown';
       return concat(of(resetEventFor(this.#options.resetEvent, floor, reason)), hub.after(floor));
     });

@@ -78,6 +78,11 @@ export class Hub {
     return this.#closed;
   }
 
+  /** Whether replaying after `id` misses nothing: every later id is held (or yet to come). */
+  holds(id: EventId): boolean {
+    return compareIds(id, this.floor) >= 0 && compareIds(id, this.#last) <= 0;
+  }
+
   /** The id that replaying after gives the newest `count` events held. */
   recent(count: number): EventId {
     this.#evict();
@@ -85,9 +90,17 @@ export class Hub {
     return index < this.#head ? this.#floor : (this.#entries[index] as Entry).id;
   }
 
-  append(entry: Entry): void {
+  /**
+   * Appends an entry and delivers it to every live stream. An entry not to `keep` (a reset after
+   * a hole) is delivered but not held, and drops the history before it, which the hole split.
+   */
+  append(entry: Entry, keep = true): void {
     this.#last = entry.id;
-    if (this.#limits.maxEvents > 0) this.#entries.push(entry);
+    if (!keep) {
+      this.#entries = [];
+      this.#head = 0;
+      this.#floor = entry.id;
+    } else if (this.#limits.maxEvents > 0) this.#entries.push(entry);
     else this.#floor = entry.id;
     this.#evict();
     if (this.#listeners.length === 0) return;

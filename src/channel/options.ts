@@ -1,7 +1,7 @@
 import { checkFunction, checkInteger, checkKeys } from '../check.js';
 import { describe } from '../encode.js';
 import type { SseEvent } from '../event.js';
-import { formatId, type EventId } from './eventId.js';
+import { formatId, parseId, type EventId } from './eventId.js';
 import type { ChannelOptions, ResetReason, StreamFrom, StreamOptions } from './types.js';
 
 export interface CheckedChannelOptions {
@@ -45,7 +45,7 @@ export function checkChannelOptions(
  * The client's Last-Event-ID, from whichever form `stream()` was given. An empty one is none: a
  * client told to forget its id (by an empty `id:`) is a new client.
  */
-export function lastEventIdOf(caller: string, from: StreamFrom): string | undefined {
+function lastEventIdOf(caller: string, from: StreamFrom): string | undefined {
   const given: unknown = from;
   const id =
     typeof given === 'object' && given !== null
@@ -58,11 +58,17 @@ export function lastEventIdOf(caller: string, from: StreamFrom): string | undefi
   );
 }
 
-export function checkStreamOptions(caller: string, options: StreamOptions): number {
+/** Checks `stream()`'s arguments: the Last-Event-ID given (parsed when it can be) and `recent`. */
+export function streamRequest(
+  caller: string,
+  from: StreamFrom,
+  options: StreamOptions,
+): { lastEventId: string | undefined; id: EventId | undefined; recent: number } {
+  const lastEventId = lastEventIdOf(caller, from);
   checkKeys(caller, options, streamKeys);
   const { recent = 0 } = options;
   checkInteger(caller, 'options.recent', recent, 0);
-  return recent;
+  return { lastEventId, id: lastEventId === undefined ? undefined : parseId(lastEventId), recent };
 }
 
 const streamKeys: ReadonlySet<string> = new Set(['recent'] satisfies (keyof StreamOptions)[]);

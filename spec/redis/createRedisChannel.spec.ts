@@ -1,0 +1,261 @@
+import { expect } from 'chai';
+import sinon from 'sinon';
+import { createClient, type RedisClientType } from 'redis';
+import { sse, type SseEvent } from 'rx-sse';
+import { createRedisChannel, type RedisChannel, type RedisChannelOptions } from 'rx-sse/redis';
+import { startRedis, type TestRedis } from '../support/redis.js';
+import {
+  delay,
+  openStream,
+  startServer,
+  waitFor,
+  type OpenStream,
+  type TestServer,
+} from '../support/server.js';
+
+describe('createRedisChannel (on a real redis-server)', function () {
+  this.timeout(60_000);
+  let redis: TestRedis | undefined;
+  let clients: RedisClientType[] = [];
+  let channels: RedisChannel[] = [];
+  let servers: TestServer[] = [];
+  let key = 'chat';
+  let keys = 0;
+
+  before(async function () {
+    redis = await startRedis(this);
+  });
+  after(async () => {
+    await redis?.stop();
+  });
+  beforeEach(() => {
+    key = `chat-${String(++keys)}`;
+  });
+  afterEach(async () => {
+    await Promise.all(servers.map((server) => server.close()));
+    await Promise.all(channels.map((channel) => channel.complete()));
+    await Promise.all(clients.map((client) => client.close().catch(() => client.destroy())));
+    servers = [];
+    channels = [];
+    clients = [];
+  });
+
+  async function connect(): Promise<RedisClientType> {
+    const client = createClient({ url: redis!.url }) as RedisClientType;
+    client.on('error', () => undefined);
+    await client.connect();
+    clients.push(client);
+    return client;
+  }
+
+  async function channel(options: RedisChannelOptions = {}): Promise<RedisChannel> {
+    const created = await createRedisChannel(await connect(), key, options);
+    channels.push(created);
+    return created;
+  }
+
+  async function serve(of: RedisChannel, options = {}): Promise<string> {
+    const server = await startServer(
+      sse((ctx) => of.stream(ctx), { heartbeat: false, ...options }),
+    );
+    servers.push(server);
+    return server.origin;
+  }
+
+  const datas = (stream: OpenStream) => stream.events.map((event) => event.data);
+
+  it('should deliver what is published on one channel instance to every client of another', async () => {
+    const a = await channel();
+    const b = await channel();
+    const origin = await serve(b);
+    const readers = await Promise.all(Array.from({ length: 10 }, () => openStream(origin)));
+    await waitFor(() => b.subscribers === 10, 'ten subscribers');
+    const ids: string[] = [];
+    for (let i = 0; i < 20; i++) ids.push(await a.send({ i }, 'tick'));
+    await waitFor(() => readers.every((r) => r.events.length === 20), 'every event');
+    for (const reader of readers) {
+      expect(reader.events.map((event) => event.id)).to.deep.equal(ids);
+      expect(reader.events.map((event) => event.event)).to.deep.equal(Array(20).fill('tick'));
+      expect(datas(reader)).to.deep.equal(ids.map((_, i) => JSON.stringify({ i })));
+    }
+    expect(b.lastId).to.equal(ids.at(-1));
+  });
+
+  it('should give the same values to filters in every process: data is parsed back', async () => {
+    const a = await channel();
+    const b = await channel();
+    const seen: SseEvent[] = [];
+    const subscription = b.stream(undefined).subscribe((event) => seen.push(event));
+    const id = await a.publish({ event: 'note', data: { n: 1 }, comment: 'c', retry: 10 });
+    await a.send('plain\ntext');
+    await waitFor(() => seen.length === 2, 'two events');
+    subscription.unsubscribe();
+    expect({ ...seen[0] }).to.deep.equal({
+      id,
+      event: 'note',
+      data: { n: 1 },
+      comment: 'c',
+      retry: 10,
+    });
+    expect(seen[1]!.data).to.equal('plain\ntext');
+  });
+
+  it('should give a client that moves to another instance with Last-Event-ID exactly what it missed, from Redis and then live', async () => {
+    const a = await channel({ maxEvents: 5000 });
+    const originA = await serve(a);
+    const first = await openStream(originA);
+    await waitFor(() => a.subscribers === 1, 'a subscriber');
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push(await a.send(i));
+    await waitFor(() => first.events.length === 5, 'five events');
+    first.close();
+    // Missed while away: enough that B's own history (it starts now) cannot have them.
+    for (let i = 5; i < 1200; i++) ids.push(await a.send(i));
+    const b = await channel({ maxEvents: 5000 });
+    const originB = await serve(b);
+    // Publishing goes on while the client replays from Redis and crosses to B's live events.
+    const state = { publishing: true };
+    const publisher = (async () => {
+      for (let i = 1200; state.publishing; i++) {
+        ids.push(await a.send(i));
+        await delay(1);
+      }
+    })();
+    const second = await openStream(originB, { 'Last-Event-ID': first.events.at(-1)!.id! });
+    await waitFor(() => second.events.length > 1300, 'the replay and some live events');
+    state.publishing = false;
+    await publisher;
+    await waitFor(() => second.events.length === ids.length - 5, 'the rest');
+    await delay(50);
+    expect(second.events.map((event) => event.id)).to.deep.equal(ids.slice(5));
+  });
+
+  it('should give a new client the recent events it asks for, from Redis', async () => {
+    const a = await channel();
+    for (let i = 0; i < 10; i++) await a.send(i);
+    const b = await channel(); // its reader starts after these ten
+    const got: unknown[] = [];
+    const subscription = b.stream(undefined, { recent: 3 }).subscribe((e) => got.push(e.data));
+    await waitFor(() => got.length === 3, 'three recent events');
+    await a.send(10);
+    await waitFor(() => got.length === 4, 'the live one');
+    subscription.unsubscribe();
+    expect(got).to.deep.equal([7, 8, 9, 10]);
+  });
+
+  it('should start with a reset when the Last-Event-ID was trimmed away, unknown or from the future', async () => {
+    const a = await channel({ maxEvents: 5 });
+    const ids: string[] = [];
+    for (let i = 0; i < 10; i++) ids.push(await a.send(i));
+    const b = await channel({ maxEvents: 5 });
+    const origin = await serve(b);
+    const read = async (lastEventId: string) => {
+      const stream = await openStream(origin, { 'Last-Event-ID': lastEventId });
+      await waitFor(() => stream.events.length === 6, `six events after ${lastEventId}`);
+      stream.close();
+      return stream.events.map(({ event, id, data }) => ({ event, id, data }));
+    };
+    const held = ids.slice(5).map((id, i) => ({ event: undefined, id, data: String(i + 5) }));
+    expect(await read(ids[1]!)).to.deep.equal([
+      { event: 'reset', id: ids[4], data: 'expired' },
+      ...held,
+    ]);
+    for (const unknown of ['nonsense', '99999999999999-0']) {
+      expect(await read(unknown)).to.deep.equal([
+        { event: 'reset', id: ids[4], data: 'unknown' },
+        ...held,
+      ]);
+    }
+  });
+
+  it('should encode each event once per process, whatever the number of clients', async () => {
+    const serialize = sinon.spy((data: unknown) => JSON.stringify(data));
+    const a = await channel({ serialize });
+    const b = await channel({ serialize });
+    const origin = await serve(b, { serialize });
+    const readers = await Promise.all(Array.from({ length: 25 }, () => openStream(origin)));
+    await waitFor(() => b.subscribers === 25, 'subscribers');
+    for (let i = 0; i < 30; i++) await a.send({ i });
+    await waitFor(() => readers.every((r) => r.events.length === 30), 'every event');
+    // Once by the publisher; the reader keeps the stored text, so B serializes nothing.
+    expect(serialize.callCount).to.equal(30);
+    for (const reader of readers) expect(reader.text).to.equal(readers[0]!.text);
+  });
+
+  it('should recover from Redis killed and restarted mid-stream, without loss or duplication', async () => {
+    const errors: unknown[] = [];
+    const a = await channel({ onError: () => undefined });
+    const b = await channel({ onError: (error) => errors.push(error) });
+    const origin = await serve(b);
+    const readers = await Promise.all(Array.from({ length: 5 }, () => openStream(origin)));
+    await waitFor(() => b.subscribers === 5, 'subscribers');
+    const state = { publishing: true, failed: 0 };
+    const publisher = (async () => {
+      for (let i = 0; state.publishing; i++) {
+        try {
+          await a.send(i);
+        } catch {
+          state.failed++; // not known to be stored: the stream itself is the truth below
+          await delay(50);
+        }
+        await delay(2);
+      }
+    })();
+    await waitFor(() => readers.every((r) => r.events.length >= 50), 'events before the kill');
+    await redis!.kill();
+    await delay(1000);
+    await redis!.restart();
+    const after = readers[0]!.events.length;
+    await waitFor(() => readers.every((r) => r.events.length >= after + 50), 'events after it');
+    state.publishing = false;
+    await publisher;
+    const stored = ((await clients[0]!.xRange(key, '-', '+')) ?? []).map((entry) => entry.id);
+    await waitFor(() => readers.every((r) => r.events.length === stored.length), 'all stored');
+    for (const reader of readers) {
+      expect(reader.events.map((event) => event.id)).to.deep.equal(stored);
+    }
+    expect(String(errors[0])).to.match(/reading chat-\d+ failed; retrying/);
+    expect(String(errors.at(-1))).to.match(/reading chat-\d+ again/);
+  });
+
+  it('should end its streams and stop its reader on complete(), and refuse to publish after', async () => {
+    const a = await channel();
+    const origin = await serve(a);
+    const reader = await openStream(origin);
+    await waitFor(() => a.subscribers === 1, 'a subscriber');
+    await a.send('last');
+    await waitFor(() => reader.events.length === 1, 'the event');
+    await a.complete();
+    await reader.ended;
+    expect(a.closed).to.equal(true);
+    let refused: unknown;
+    await a.send('more').catch((error: unknown) => (refused = error));
+    expect(String(refused)).to.match(/complete/);
+  });
+
+  it('should refuse bad arguments with errors that name them', async () => {
+    const client = await connect();
+    const cases: [() => Promise<unknown>, RegExp][] = [
+      [() => createRedisChannel(null as never, 'k'), /client must be a node-redis client/],
+      [() => createRedisChannel(client, ''), /key must be a non-empty string/],
+      [() => createRedisChannel(client, 'k', { maxEvents: 0 }), /maxEvents must be at least 1/],
+      [() => createRedisChannel(client, 'k', { block: 0 }), /block must be/],
+      [() => createRedisChannel(client, 'k', { nope: 1 } as never), /unknown option "nope"/],
+      [() => createRedisChannel(client, 'k', { deserialize: 1 as never }), /deserialize must be/],
+    ];
+    for (const [call, message] of cases) {
+      let error: unknown;
+      try {
+        await call();
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error, String(message)).to.be.instanceOf(TypeError);
+      expect(String(error)).to.match(message);
+    }
+    const a = await channel();
+    let refused: unknown;
+    await a.publish({ id: 1, data: 'x' } as never).catch((error: unknown) => (refused = error));
+    expect(String(refused)).to.match(/assigns the id/);
+  });
+});

@@ -1,0 +1,62 @@
+import { dataText, encode, withFrame } from '../encode.js';
+import type { SseEvent } from '../event.js';
+import { formatId, originId, parseId, type EventId } from '../channel/eventId.js';
+import type { Entry } from '../channel/hub.js';
+import type { ChannelEvent } from '../channel/types.js';
+
+// How an event is stored in a Redis stream entry, so that other languages can publish too:
+//   p  the id of the entry before it (written by the publish script; how a gap is noticed)
+//   e  event type     d  data, as text     j  '1' when d is serialized (JSON), not a plain string
+//   c  comment        r  retry (ms)
+// Every field is optional except p.
+
+/** The field/value list stored for an event (without `p`, which the publish script adds). */
+export function toFields(event: ChannelEvent, serialize: (data: unknown) => string): string[] {
+  const { data, event: type, comment, retry } = event;
+  const text = data === undefined ? undefined : dataText(data, serialize);
+  // Checked as a client would receive it; this also refuses what could not be stored.
+  encode({ ...event, data: text });
+  const fields: string[] = [];
+  if (type !== undefined) fields.push('e', type);
+  if (text !== undefined) fields.push('d', text);
+  if (text !== undefined && typeof data !== 'string') fields.push('j', '1');
+  if (comment !== undefined) fields.push('c', comment);
+  if (retry !== undefined) fields.push('r', String(retry));
+  return fields;
+}
+
+/** A stream entry read back: the event (carrying its frame) and the id before it. */
+export interface StoredEntry extends Entry {
+  readonly prev: EventId;
+}
+
+/**
+ * Turns an entry read from Redis into the event a stream sends, encoded once here. Data that was
+ * serialized is parsed back with `deserialize`, so filters see the same values in every process;
+ * the frame keeps the stored text, so no process serializes it again.
+ */
+export function fromEntry(
+  id: string,
+  message: Readonly<Record<string, string | undefined>>,
+  serialize: (data: unknown) => string,
+  deserialize: (text: string) => unknown,
+): StoredEntry {
+  const parsed = parseId(id);
+  if (parsed === undefined) throw new TypeError(`rx-sse/redis: entry id ${id} is not <ms>-<n>`);
+  const { p, e, d, j, c, r } = message;
+  const wire: SseEvent = { id };
+  if (c !== undefined) wire.comment = c;
+  if (e !== undefined) wire.event = e;
+  if (r !== undefined) wire.retry = Number(r);
+  if (d !== undefined) wire.data = d;
+  const frame = encode(wire);
+  const event: SseEvent = { ...wire };
+  if (d !== undefined && j === '1') event.data = deserialize(d);
+  return {
+    id: parsed,
+    prev: (p === undefined ? undefined : parseId(p)) ?? originId,
+    event: withFrame(event, frame, serialize),
+  };
+}
+
+export { formatId };

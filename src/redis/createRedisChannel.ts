@@ -1,0 +1,369 @@
+import { asyncScheduler, defer, Observable, type Subscription } from 'rxjs';
+import type { RedisClientType } from 'redis';
+import { checkFunction } from '../check.js';
+import { describe } from '../encode.js';
+import type { SseEvent } from '../event.js';
+import { compareIds, formatId, originId, parseId, type EventId } from '../channel/eventId.js';
+import { Hub } from '../channel/hub.js';
+import {
+  checkChannelOptions,
+  checkPublished,
+  resetEventFor,
+  streamRequest,
+  type CheckedChannelOptions,
+} from '../channel/options.js';
+import type {
+  ChannelEvent,
+  ChannelOptions,
+  ResetReason,
+  SseChannel,
+  StreamFrom,
+  StreamOptions,
+} from '../channel/types.js';
+import { logError } from '../report.js';
+import { fromEntry, toFields, type StoredEntry } from './codec.js';
+import { lastIdScript, publishScript, runScript } from './scripts.js';
+
+/** Options of {@link createRedisChannel}. */
+export interface RedisChannelOptions extends ChannelOptions {
+  /**
+   * Turns stored data text back into a value, for events published with non-string data.
+   * Defaults to `JSON.parse`.
+   */
+  deserialize?: ((text: string) => unknown) | undefined;
+  /**
+   * Told of what goes wrong out of any request's sight: the reader losing Redis (once per outage,
+   * then again when it is back), an entry it cannot read. Defaults to `console.error`.
+   */
+  onError?: ((error: unknown) => void) | undefined;
+  /** How long one XREAD blocks, in ms. Defaults to `5000`. */
+  block?: number | undefined;
+}
+
+/** A channel whose history and ids live in a Redis stream: see {@link createRedisChannel}. */
+export interface RedisChannel extends SseChannel {
+  publish(event: ChannelEvent): Promise<string>;
+  send(data: unknown, event?: string): Promise<string>;
+  /** Stops this process's reader and ends its streams. The Redis stream is left as it is. */
+  complete(): Promise<void>;
+  /** The stream's key. */
+  readonly key: string;
+  /** The newest id this process has read. */
+  readonly lastId: string;
+  /** How many streams this process serves now. */
+  readonly subscribers: number;
+}
+
+const replayBatch = 500;
+
+/**
+ * Creates a channel backed by a Redis stream, so that any number of server processes serve one
+ * channel and a client may reconnect to any of them with its Last-Event-ID.
+ *
+ * Publishing is one atomic script: XADD (Redis makes the id) with the id of the entry before
+ * it, trimmed to `maxEvents` (MAXLEN) and `maxAge` (MINID, on Redis's clock). Each process runs
+ * one reader per channel — an XREAD BLOCK loop on its own connection (`client.duplicate()`) —
+ * whatever its number of clients, and keeps what it reads in a local history of the same bounds,
+ * so most reconnections replay from memory; an older Last-Event-ID is replayed from the stream
+ * with XRANGE, and the two meet without a gap or a duplicate. Every stored entry names the one
+ * before it, which is how a replay (or a reader that fell behind the trimming) knows it has
+ * missed something, and starts with the same `reset` event as the in-memory channel.
+ *
+ * When Redis goes away, the reader reports it once, retries with backoff, and resumes after the
+ * last id it read: nothing Redis kept is lost or sent twice. Streams being replayed from Redis
+ * at that moment end with an error, and their clients reconnect with their Last-Event-ID.
+ * Publishes wait in the client's offline queue (node-redis rejects them after its command
+ * timeout). Needs Redis 7 and the `redis` package (node-redis) 6, an optional peer dependency.
+ *
+ * ## Example
+ * ```ts
+ * import { createServer } from 'node:http';
+ * import { createClient } from 'redis';
+ * import { sse } from 'rx-sse';
+ * import { createRedisChannel } from 'rx-sse/redis';
+ *
+ * const redis = await createClient({ url: process.env.REDIS_URL }).on('error', console.error).connect();
+ * const chat = await createRedisChannel(redis, 'chat', { maxEvents: 10_000 });
+ * createServer(sse((ctx) => chat.stream(ctx))).listen(8080);
+ * await chat.send({ from: 'ann', text: 'hi' }); // every process's clients get it
+ * ```
+ */
+export async function createRedisChannel(
+  client: RedisClientType,
+  key: string,
+  options: RedisChannelOptions = {},
+): Promise<RedisChannel> {
+  const checked = checkChannelOptions('createRedisChannel', options, [
+    'deserialize',
+    'onError',
+    'block',
+  ]);
+  const { deserialize = JSON.parse, onError = logError, block = 5000 } = options;
+  const given: unknown = client;
+  if (typeof given !== 'object' || given === null || typeof client.duplicate !== 'function') {
+    throw new TypeError(
+      `createRedisChannel: client must be a node-redis client from createClient() (got ${describe(given)})`,
+    );
+  }
+  if (typeof key !== 'string' || key === '') {
+    throw new TypeError(
+      `createRedisChannel: key must be a non-empty string (got ${describe(key)})`,
+    );
+  }
+  if (checked.maxEvents < 1) {
+    throw new TypeError(
+      'createRedisChannel: options.maxEvents must be at least 1: the reader reads what the stream keeps',
+    );
+  }
+  checkFunction('createRedisChannel', 'options.deserialize', deserialize);
+  checkFunction('createRedisChannel', 'options.onError', onError);
+  if (typeof block !== 'number' || !Number.isSafeInteger(block) || block < 1) {
+    throw new TypeError(
+      `createRedisChannel: options.block must be a positive integer of ms (got ${describe(block)})`,
+    );
+  }
+  const reader = client.duplicate();
+  reader.on('error', () => undefined); // reported by the read loop, once per outage
+  await reader.connect();
+  const shas = new Map<string, string>();
+  const start = parseId(String(await runScript(client, lastIdScript, shas, [key], []))) ?? originId;
+  return new RedisBackedChannel(
+    { client, reader, key, shas, checked, deserialize, onError, block },
+    start,
+  );
+}
+
+interface Setup {
+  readonly client: RedisClientType;
+  readonly reader: RedisClientType;
+  readonly key: string;
+  readonly shas: Map<string, string>;
+  readonly checked: CheckedChannelOptions;
+  readonly deserialize: (text: string) => unknown;
+  readonly onError: (error: unknown) => void;
+  readonly block: number;
+}
+
+class RedisBackedChannel implements RedisChannel {
+  readonly #setup: Setup;
+  readonly #hub: Hub;
+  readonly #reading: Promise<void>;
+  /** The id the reader has read up to (the hub's last, or past an entry it skipped). */
+  #cursor: EventId;
+  #stopped = false;
+
+  constructor(setup: Setup, start: EventId) {
+    this.#setup = setup;
+    this.#hub = new Hub(setup.checked, asyncScheduler, start);
+    this.#cursor = start;
+    this.#reading = this.#read();
+  }
+
+  get key(): string {
+    return this.#setup.key;
+  }
+
+  get closed(): boolean {
+    return this.#stopped;
+  }
+
+  get lastId(): string {
+    return formatId(this.#hub.last);
+  }
+
+  get subscribers(): number {
+    return this.#hub.subscribers;
+  }
+
+  async publish(event: ChannelEvent): Promise<string> {
+    checkPublished('redisChannel.publish', event);
+    if (this.#stopped) {
+      throw new TypeError(
+        'redisChannel.publish: the channel is complete; nothing more can be published',
+      );
+    }
+    const { client, key, shas, checked } = this.#setup;
+    const fields = toFields(event, checked.serialize);
+    const count = checked.maxEvents === Infinity ? '' : String(checked.maxEvents);
+    const age = checked.maxAge === Infinity ? '' : String(checked.maxAge);
+    return String(await runScript(client, publishScript, shas, [key], [count, age, ...fields]));
+  }
+
+  send(data: unknown, event?: string): Promise<string> {
+    return this.publish(event === undefined ? { data } : { event, data });
+  }
+
+  stream(from?: StreamFrom, options: StreamOptions = {}): Observable<SseEvent> {
+    const { lastEventId, id, recent } = streamRequest('redisChannel.stream', from, options);
+    const hub = this.#hub;
+    return defer(() => {
+      if (lastEventId === undefined) {
+        return recent === 0 || hub.size >= recent
+          ? hub.after(hub.recent(recent))
+          : this.#fromRedis({ recent });
+      }
+      if (id === undefined) return this.#fromRedis({ unknown: true });
+      return hub.holds(id) ? hub.after(id) : this.#fromRedis({ after: id });
+    });
+  }
+
+  async complete(): Promise<void> {
+    if (!this.#stopped) {
+      this.#stopped = true;
+      this.#setup.reader.destroy();
+      this.#hub.complete();
+    }
+    await this.#reading;
+  }
+
+  /**
+   * Replays from the Redis stream (after an id, the newest `recent`, or all of it after an
+   * unknown id), batch by batch, then hands over to the local history where the two meet.
+   */
+  #fromRedis(
+    start: { after: EventId } | { recent: number } | { unknown: true },
+  ): Observable<SseEvent> {
+    const { client, key, checked, deserialize } = this.#setup;
+    const hub = this.#hub;
+    const read = (message: RawEntry): StoredEntry =>
+      fromEntry(message.id, message.message, checked.serialize, deserialize);
+    return new Observable<SseEvent>((subscriber) => {
+      let live: Subscription | undefined;
+      // A function, not the property: it changes across awaits and inside next().
+      const gone = () => subscriber.closed;
+      const replay = async (): Promise<void> => {
+        let cursor: EventId;
+        let reason: ResetReason | undefined;
+        let known = true;
+        if ('after' in start) {
+          cursor = start.after;
+          known = false; // until Redis shows it is not from the future
+        } else {
+          // The oldest entry to send: of the newest `recent`, or of them all.
+          const oldest =
+            'recent' in start
+              ? entries(await client.xRevRange(key, '+', '-', { COUNT: start.recent })).at(-1)
+              : entries(await client.xRange(key, '-', '+', { COUNT: 1 }))[0];
+          cursor = oldest === undefined ? hub.last : read(oldest).prev;
+          if ('unknown' in start) reason = 'unknown';
+        }
+        for (;;) {
+          if (gone()) return;
+          if (hub.holds(cursor)) break;
+          const batch = entries(
+            await client.xRange(key, `(${formatId(cursor)}`, '+', { COUNT: replayBatch }),
+          ).map(read);
+          const first = batch[0];
+          if (first === undefined) {
+            if (!known && compareIds(cursor, await this.#redisLastId()) > 0) {
+              // Not an id Redis has given: start again from the oldest entry, with a reset.
+              start = { unknown: true };
+              return replay();
+            }
+            break; // nothing after it in Redis: the local history (or the reader) has the rest
+          }
+          known = true;
+          if (compareIds(first.prev, cursor) > 0) reason = 'expired';
+          if (reason !== undefined)
+            subscriber.next(resetEventFor(checked.resetEvent, first.prev, reason));
+          reason = undefined;
+          for (const entry of batch) {
+            if (gone()) return;
+            subscriber.next(entry.event);
+          }
+          cursor = (batch.at(-1) as StoredEntry).id;
+        }
+        if (reason !== undefined) {
+          subscriber.next(resetEventFor(checked.resetEvent, cursor, reason));
+        }
+        if (!gone()) live = hub.after(cursor).subscribe(subscriber);
+      };
+      replay().catch((error: unknown) => {
+        subscriber.error(error);
+      });
+      return () => live?.unsubscribe();
+    });
+  }
+
+  #isStopped(): boolean {
+    return this.#stopped;
+  }
+
+  async #redisLastId(): Promise<EventId> {
+    const { client, key, shas } = this.#setup;
+    return parseId(String(await runScript(client, lastIdScript, shas, [key], []))) ?? originId;
+  }
+
+  /** The one reader of this process: XREAD BLOCK after the last id read, for as long as it runs. */
+  async #read(): Promise<void> {
+    const { reader, key, onError, block } = this.#setup;
+    let failures = 0;
+    while (!this.#stopped) {
+      let reply;
+      try {
+        reply = await reader.xRead(
+          { key, id: formatId(this.#cursor) },
+          { BLOCK: block, COUNT: replayBatch },
+        );
+      } catch (error) {
+        if (this.#isStopped()) return;
+        if (failures === 0) {
+          onError(
+            new Error(`rx-sse/redis: reading ${key} failed; retrying until it works`, {
+              cause: error,
+            }),
+          );
+        }
+        failures++;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 50 * 2 ** failures)));
+        continue;
+      }
+      if (failures > 0) {
+        const attempts = failures === 1 ? 'attempt' : 'attempts';
+        onError(
+          new Error(
+            `rx-sse/redis: reading ${key} again, after ${String(failures)} failed ${attempts}`,
+          ),
+        );
+        failures = 0;
+      }
+      for (const { messages } of (reply ?? []) as { messages: RawEntry[] }[]) {
+        for (const message of messages) this.#take(message);
+      }
+    }
+  }
+
+  #take(message: RawEntry): void {
+    const { checked, deserialize, onError, key } = this.#setup;
+    const hub = this.#hub;
+    let entry: StoredEntry;
+    try {
+      entry = fromEntry(message.id, message.message, checked.serialize, deserialize);
+    } catch (error) {
+      // Not something a channel wrote: told once, and skipped, so the reader does not stall.
+      onError(new Error(`rx-sse/redis: skipped entry ${message.id} of ${key}`, { cause: error }));
+      this.#cursor = parseId(message.id) ?? this.#cursor;
+      return;
+    }
+    if (compareIds(entry.prev, this.#cursor) > 0) {
+      // Trimmed before this process read it (the reader was away, or fell behind): the live
+      // streams are told, and the local history, which now has a hole, is dropped.
+      hub.append(
+        { id: entry.prev, event: resetEventFor(checked.resetEvent, entry.prev, 'expired') },
+        false,
+      );
+    }
+    this.#cursor = entry.id;
+    hub.append(entry);
+  }
+}
+
+interface RawEntry {
+  id: string;
+  message: Record<string, string>;
+}
+
+/** An XRANGE reply as node-redis types it (entries, or null for none). */
+function entries(reply: readonly RawEntry[] | null): readonly RawEntry[] {
+  return reply ?? [];
+}

@@ -1,0 +1,5 @@
+export {
+  createRedisChannel,
+  type RedisChannel,
+  type RedisChannelOptions,
+} from './createRedisChannel.js';

@@ -1,0 +1,59 @@
+import type { RedisClientType } from 'redis';
+
+// The id before the next one: the newest entry's, else (a stream emptied by trimming) the last
+// id Redis generated, else 0-0 for a stream that does not exist yet.
+const lastIdLua = `
+local newest = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+if #newest > 0 then return newest[1][1] end
+if redis.call('EXISTS', KEYS[1]) == 0 then return '0-0' end
+local info = redis.call('XINFO', 'STREAM', KEYS[1])
+for i = 1, #info, 2 do
+  if info[i] == 'last-generated-id' then return info[i + 1] end
+end
+return '0-0'
+`;
+
+/**
+ * Appends an event with the id of the entry before it (field p), in one atomic step, then trims
+ * by count (ARGV[1], '' for none) and age (ARGV[2] ms, '' for none) on Redis's own clock.
+ * ARGV[3..] are the event's fields. Returns the new id.
+ */
+export const publishScript = `
+local function lastId()${lastIdLua}end
+local prev = lastId()
+local args = { 'XADD', KEYS[1] }
+if ARGV[1] ~= '' then
+  table.insert(args, 'MAXLEN'); table.insert(args, '='); table.insert(args, ARGV[1])
+end
+table.insert(args, '*'); table.insert(args, 'p'); table.insert(args, prev)
+for i = 3, #ARGV do table.insert(args, ARGV[i]) end
+local id = redis.call(unpack(args))
+if ARGV[2] ~= '' then
+  local now = redis.call('TIME')
+  local oldest = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) - tonumber(ARGV[2])
+  redis.call('XTRIM', KEYS[1], 'MINID', '=', tostring(oldest) .. '-0')
+end
+return id
+`;
+
+export const lastIdScript = lastIdLua;
+
+/** Runs a script by its SHA, loading it again when Redis has forgotten it (after a restart). */
+export async function runScript(
+  client: RedisClientType,
+  script: string,
+  shas: Map<string, string>,
+  keys: string[],
+  args: string[],
+): Promise<unknown> {
+  const sha = shas.get(script);
+  if (sha !== undefined) {
+    try {
+      return await client.evalSha(sha, { keys, arguments: args });
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+    }
+  }
+  shas.set(script, await client.scriptLoad(script));
+  return client.eval(script, { keys, arguments: args });
+}
