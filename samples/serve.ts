@@ -12,7 +12,9 @@ export function serve(listener: RequestListener, name: string): Server {
   const port = Number(process.env['PORT'] ?? 8080);
   const server = createServer(listener);
   server.listen(port, () => {
-    console.log(`${name}: http://localhost:${port}/`);
+    const address = server.address();
+    const bound = typeof address === 'object' && address !== null ? address.port : port;
+    console.log(`${name}: http://localhost:${String(bound)}/`);
   });
   process.once('SIGINT', () => {
     server.closeAllConnections();

@@ -1,12 +1,10 @@
 import { expect } from 'chai';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { interval, map, take } from 'rxjs';
 import { sse, type SseOptions } from 'rx-sse';
 import { app } from '../samples/counter.js';
-import { requireProgram } from './support/program.js';
+import { launchBrowser } from './support/browser.js';
 import { startServer, type TestServer } from './support/server.js';
-
-const executablePath = '/usr/bin/chromium';
 
 describe('in headless Chromium', function () {
   this.timeout(60_000);
@@ -14,19 +12,7 @@ describe('in headless Chromium', function () {
   const servers: TestServer[] = [];
 
   before(async function () {
-    requireProgram(this, executablePath, 'apt-get install chromium');
-    browser = await chromium.launch({
-      executablePath,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchBrowser(this);
   });
   after(async () => {
     await browser?.close();
