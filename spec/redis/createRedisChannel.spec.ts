@@ -168,6 +168,18 @@ describe('createRedisChannel (on a real redis-server)', function () {
     }
   });
 
+  it('should trim the stream by age on Redis, and by count', async () => {
+    const a = await channel({ maxAge: 300, maxEvents: 4 });
+    for (let i = 0; i < 6; i++) await a.send(i);
+    const client = clients[0]!;
+    expect(await client.xLen(key)).to.equal(4);
+    await delay(400);
+    await a.send('fresh');
+    expect(((await client.xRange(key, '-', '+')) ?? []).map((e) => e.message['d'])).to.deep.equal([
+      'fresh',
+    ]);
+  });
+
   it('should encode each event once per process, whatever the number of clients', async () => {
     const serialize = sinon.spy((data: unknown) => JSON.stringify(data));
     const a = await channel({ serialize });

@@ -124,9 +124,16 @@ export async function createRedisChannel(
   }
   const reader = client.duplicate();
   reader.on('error', () => undefined); // reported by the read loop, once per outage
-  await reader.connect();
   const shas = new Map<string, string>();
-  const start = parseId(String(await runScript(client, lastIdScript, shas, [key], []))) ?? originId;
+  let start: EventId;
+  try {
+    await reader.connect();
+    start = parseId(String(await runScript(client, lastIdScript, shas, [key], []))) ?? originId;
+  } catch (error) {
+    // Nothing is left running: the reader's connection (and its reconnecting) goes with it.
+    reader.destroy();
+    throw error;
+  }
   return new RedisBackedChannel(
     { client, reader, key, shas, checked, deserialize, onError, block },
     start,
