@@ -96,6 +96,29 @@ describe('the chat sample', function () {
       }
     });
 
+    it('should keep a character whose bytes arrive in two chunks whole', async () => {
+      const reader = await openStream(`${server.origin}/events`);
+      const body = Buffer.from('{"name":"zoë","text":"café ☕"}');
+      const split = body.indexOf(Buffer.from('☕')) + 1; // inside the three bytes of ☕
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = request(`${server.origin}/messages`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+        });
+        req.on('response', (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.write(body.subarray(0, split));
+        setTimeout(() => req.end(body.subarray(split)), 50);
+      });
+      expect(status).to.equal(201);
+      await waitFor(() => reader.events.length === 1, 'the message');
+      expect(JSON.parse(reader.events[0]!.data)).to.deep.equal({ name: 'zoë', text: 'café ☕' });
+      reader.close();
+    });
+
     it('should stream a posted message to every reader, and its recent messages to a newcomer', async () => {
       const readers = await Promise.all([1, 2].map(() => openStream(`${server.origin}/events`)));
       const posted = await post(`${server.origin}/messages`, '{"name":"ann","text":"hi <b>"}');

@@ -34,18 +34,22 @@ async function post(channel: SseChannel, req: IncomingMessage, res: ServerRespon
     reply(res, 415, { error: 'send JSON: Content-Type: application/json' });
     return;
   }
-  let body = '';
+  // Bytes first, decoded once: a character split across two chunks stays whole.
+  const chunks: Buffer[] = [];
+  let size = 0;
   try {
     for await (const chunk of req as AsyncIterable<Buffer>) {
-      body += chunk.toString('utf8');
-      if (body.length > maxBody) {
-        reply(res, 413, { error: `at most ${String(maxBody)} bytes` });
+      size += chunk.byteLength;
+      if (size > maxBody) {
+        reply(res, 413, { error: `at most ${String(maxBody)} bytes` }, { Connection: 'close' });
         return;
       }
+      chunks.push(chunk);
     }
   } catch {
     return; // the client went away mid-body
   }
+  const body = Buffer.concat(chunks).toString('utf8');
   const message = parse(body);
   if (typeof message === 'string') {
     reply(res, 400, { error: message });

@@ -24,9 +24,9 @@ describe('createChannel', () => {
     it('should give each event an id <ms>-<n> after the one before, even when the clock goes back', () => {
       let now = 1000;
       const channel = createChannel({}, { now: () => now, schedule: () => undefined as never });
-      expect(channel.lastId).to.equal('0-0');
-      expect(channel.send('a')).to.equal('1000-0');
-      expect(channel.send('b')).to.equal('1000-1');
+      expect(channel.lastId).to.equal('1000-0');
+      expect(channel.send('a')).to.equal('1000-1');
+      expect(channel.send('b')).to.equal('1000-2');
       now = 1005;
       expect(channel.send('c')).to.equal('1005-0');
       now = 900; // the clock went back
@@ -173,24 +173,58 @@ describe('createChannel', () => {
     ] as const) {
       it(`should start with a reset (unknown) and every held event, for ${what}`, () => {
         const channel = createChannel({ resetEvent: 'gap' });
+        const start = channel.lastId;
         channel.send('a');
         const events = collect(channel.stream(id)).events;
         expect(plain(events)).to.deep.equal([
-          { event: 'gap', id: '0-0', data: 'unknown' },
+          { event: 'gap', id: start, data: 'unknown' },
           { id: channel.lastId, data: 'a' },
         ]);
       });
     }
   });
 
+  describe('an id from before the channel (an earlier run, another server)', () => {
+    it('should start with a reset, not silently skip what the client missed', () => {
+      let now = 5000;
+      const clock = { now: () => now, schedule: () => undefined as never };
+      const earlier = createChannel({}, clock);
+      const seen = earlier.send('a1');
+      now = 6000;
+      const channel = createChannel({}, clock); // the server restarted
+      const start = channel.lastId;
+      channel.send('b1');
+      expect(plain(collect(channel.stream(seen)).events)).to.deep.equal([
+        { event: 'reset', id: start, data: 'expired' },
+        { id: channel.lastId, data: 'b1' },
+      ]);
+    });
+  });
+
   describe('the seam', () => {
+    it('should miss nothing after a reset whose subscriber publishes enough to evict the replay', () => {
+      const channel = createChannel({ maxEvents: 2 });
+      const start = channel.lastId;
+      for (const data of ['e1', 'e2', 'e3']) channel.send(data);
+      const got: unknown[] = [];
+      channel.stream(start).subscribe((event) => {
+        got.push(event.event ?? event.data);
+        if (event.event === 'reset') {
+          channel.send('e4');
+          channel.send('e5');
+        }
+      });
+      expect(got).to.deep.equal(['reset', 'e2', 'e3', 'e4', 'e5']);
+    });
+
     it('should give events published from inside a replay exactly once, in order', () => {
       const channel = createChannel();
+      const start = channel.lastId;
       channel.send(0);
       channel.send(1);
       const got: unknown[] = [];
       channel
-        .stream('0-0')
+        .stream(start)
         .pipe(take(6))
         .subscribe((event) => {
           got.push(event.data);
@@ -216,11 +250,12 @@ describe('createChannel', () => {
 
     it('should replay what was published before a subscription made inside a delivery, once', () => {
       const channel = createChannel();
+      const start = channel.lastId;
       const late: unknown[] = [];
       channel.stream(undefined).subscribe((event) => {
         if (event.data === 'a') {
           channel.send('b'); // queued behind 'a', not yet delivered to anyone
-          channel.stream('0-0').subscribe((e) => {
+          channel.stream(start).subscribe((e) => {
             late.push(e.data);
           });
         }
@@ -272,15 +307,22 @@ describe('createChannel', () => {
         /assigns the id/,
       ],
       ['a string event', () => channel.publish('hi' as never), /takes an event/],
-      ['a bad event type', () => channel.publish({ event: 'a\nb' }), /"event" must not/],
-      ['an unknown field', () => channel.publish({ name: 'x' } as never), /unknown field "name"/],
+      ['a bad event type', () => channel.publish({ event: 'a\nb', data: 1 }), /"event" must not/],
+      [
+        'an unknown field',
+        () => channel.publish({ name: 'x', data: 1 } as never),
+        /unknown field "name"/,
+      ],
       ['data JSON cannot encode', () => channel.send(10n), /could not be serialized/],
       ['a bad stream origin', () => channel.stream(42 as never), /from must be a context/],
       ['a bad recent', () => channel.stream(undefined, { recent: -1 }), /recent must be/],
       ['an unknown stream option', () => channel.stream(undefined, { last: 1 } as never), /"last"/],
       ['an unknown option', () => createChannel({ size: 1 } as never), /unknown option "size"/],
       ['a bad maxEvents', () => createChannel({ maxEvents: 1.5 }), /maxEvents must be/],
-      ['a bad maxAge', () => createChannel({ maxAge: 0 }), /maxAge must be/],
+      ['a bad maxAge', () => createChannel({ maxAge: 0 }), /maxAge \(ms\) must be/],
+      ['a fractional maxAge', () => createChannel({ maxAge: 1.5 }), /maxAge \(ms\) must be/],
+      ['an event without data', () => channel.publish({ event: 'x' }), /needs data/],
+      ['data undefined', () => channel.send(undefined), /needs data/],
       ['a bad resetEvent', () => createChannel({ resetEvent: 'a\rb' }), /resetEvent must be/],
       ['a bad serialize', () => createChannel({ serialize: 1 as never }), /serialize must be/],
       ['a bad scheduler', () => createChannel({}, {} as never), /SchedulerLike/],
@@ -292,7 +334,7 @@ describe('createChannel', () => {
 
     it('should publish nothing when it refuses an event', () => {
       const before = channel.lastId;
-      expect(() => channel.publish({ event: 'a\nb' })).to.throw();
+      expect(() => channel.publish({ event: 'a\nb', data: 1 })).to.throw();
       expect(channel.lastId).to.equal(before);
     });
   });

@@ -245,6 +245,118 @@ describe('createRedisChannel (on a real redis-server)', function () {
     expect(String(refused)).to.match(/complete/);
   });
 
+  it('should skip (and report) an entry no channel wrote, live and in replays, and survive a throwing onError', async () => {
+    const logged = sinon.stub(console, 'error');
+    try {
+      const a = await channel({ onError: () => undefined });
+      const b = await channel({
+        onError: () => {
+          throw new Error('a broken onError');
+        },
+      });
+      const live: unknown[] = [];
+      const subscription = b.stream(undefined).subscribe((event) => live.push(event.data));
+      const before = await a.send('before');
+      await clients[0]!.xAdd(key, '*', { p: before, j: '1', d: '{not json' });
+      await a.send('after');
+      await waitFor(() => live.length === 2, 'the live events around the bad one');
+      subscription.unsubscribe();
+      expect(live).to.deep.equal(['before', 'after']);
+      expect(logged.firstCall.args.map(String).join(' ')).to.match(/onError threw/);
+      // A process that starts now replays it from Redis: skipped too, for an id and for recent.
+      const c = await channel({ onError: () => undefined });
+      const replayed: unknown[] = [];
+      const again = c.stream('0-0').subscribe((event) => replayed.push(event.data));
+      const recent: unknown[] = [];
+      const fresh = c.stream(undefined, { recent: 3 }).subscribe((e) => recent.push(e.data));
+      await waitFor(() => replayed.length === 2 && recent.length === 2, 'the replays');
+      again.unsubscribe();
+      fresh.unsubscribe();
+      expect(replayed).to.deep.equal(['before', 'after']);
+      expect(recent).to.deep.equal(['before', 'after']);
+    } finally {
+      logged.restore();
+    }
+  });
+
+  it('should tell live streams of a hole when the reader comes back after the stream was trimmed past it', async () => {
+    const a = await channel({ maxEvents: 5, onError: () => undefined });
+    const b = await channel({ maxEvents: 5, onError: () => undefined });
+    const live: SseEvent[] = [];
+    const subscription = b.stream(undefined).subscribe((event) => live.push(event));
+    await a.send('first');
+    await waitFor(() => live.length === 1, 'the first event');
+    const admin = clients[0]!;
+    const list = await admin.sendCommand<string>(['CLIENT', 'LIST']);
+    const reader = list.split('\n').find((line) => line.includes('cmd=xread'));
+    await admin.sendCommand(['CLIENT', 'KILL', 'ID', /id=(\d+)/.exec(reader ?? '')![1]!]);
+    const ids = await Promise.all(Array.from({ length: 20 }, (_, i) => a.send(i)));
+    await waitFor(() => live.at(-1)?.id === ids[19], 'the last event');
+    subscription.unsubscribe();
+    // What the reader read before it was cut, then the hole announced, then what was kept.
+    const seen = live.slice(1).map(({ event, id, data }) => ({ event, id, data }));
+    const kept = ids.slice(15).map((id, i) => ({ event: undefined, id, data: i + 15 }));
+    const before = seen.slice(0, -6);
+    expect(seen.slice(-6)).to.deep.equal([
+      { event: 'reset', id: ids[14], data: 'expired' },
+      ...kept,
+    ]);
+    expect(before).to.deep.equal(
+      ids.slice(0, before.length).map((id, i) => ({ event: undefined, id, data: i })),
+    );
+  });
+
+  it('should not replay what is older than maxAge, even when nothing was published to trim it', async () => {
+    const a = await channel({ maxAge: 300 });
+    const start = a.lastId;
+    const old = await a.send('old');
+    await delay(400);
+    const b = await channel({ maxAge: 300 });
+    const recent: unknown[] = [];
+    b.stream(undefined, { recent: 10 }).subscribe((event) => recent.push(event));
+    const resumed: SseEvent[] = [];
+    b.stream(start).subscribe((event) => resumed.push(event));
+    await waitFor(() => resumed.length === 1, 'the reset');
+    await delay(50);
+    expect(recent).to.deep.equal([]);
+    expect({ ...resumed[0] }).to.deep.equal({ event: 'reset', id: old, data: 'expired' });
+  });
+
+  it('should give a new client all it holds with recent: Infinity', async () => {
+    const a = await channel();
+    for (const data of ['x', 'y']) await a.send(data);
+    const b = await channel();
+    const got: unknown[] = [];
+    b.stream(undefined, { recent: Infinity }).subscribe((event) => got.push(event.data));
+    await waitFor(() => got.length === 2, 'both');
+    expect(got).to.deep.equal(['x', 'y']);
+  });
+
+  it('should end streams still replaying from Redis on complete(), and stop its reader at once', async () => {
+    const a = await channel({ block: 30_000 });
+    await a.send('x');
+    const b = await channel({ block: 30_000 });
+    const origin = await serve(b);
+    redis!.pause();
+    try {
+      const replaying = await openStream(origin, { 'Last-Event-ID': '1-0' });
+      await delay(100);
+      const completed = b.complete();
+      const outcome = await Promise.race([
+        Promise.all([completed, replaying.ended]).then(() => 'ended'),
+        delay(10_000).then(() => 'still open after 10 s'),
+      ]);
+      expect(outcome).to.equal('ended');
+    } finally {
+      redis!.resume();
+    }
+    const outcome = await Promise.race([
+      a.complete().then(() => 'stopped'),
+      delay(10_000).then(() => 'reader still blocked after 10 s'),
+    ]);
+    expect(outcome).to.equal('stopped');
+  });
+
   it('should refuse bad arguments with errors that name them', async () => {
     const client = await connect();
     const cases: [() => Promise<unknown>, RegExp][] = [
@@ -254,6 +366,7 @@ describe('createRedisChannel (on a real redis-server)', function () {
       [() => createRedisChannel(client, 'k', { block: 0 }), /block must be/],
       [() => createRedisChannel(client, 'k', { nope: 1 } as never), /unknown option "nope"/],
       [() => createRedisChannel(client, 'k', { deserialize: 1 as never }), /deserialize must be/],
+      [() => createRedisChannel(client, 'k', { maxAge: 1500.5 }), /maxAge \(ms\) must be/],
     ];
     for (const [call, message] of cases) {
       let error: unknown;
@@ -265,9 +378,13 @@ describe('createRedisChannel (on a real redis-server)', function () {
       expect(error, String(message)).to.be.instanceOf(TypeError);
       expect(String(error)).to.match(message);
     }
-    const a = await channel();
+    const a = await channel({ maxAge: 100 * 365 * 24 * 3600 * 1000 });
     let refused: unknown;
     await a.publish({ id: 1, data: 'x' } as never).catch((error: unknown) => (refused = error));
     expect(String(refused)).to.match(/assigns the id/);
+    await a.publish({ event: 'x' }).catch((error: unknown) => (refused = error));
+    expect(String(refused)).to.match(/needs data/);
+    // A maxAge reaching back past 1970 trims nothing, and publishing works.
+    expect(await a.send('kept')).to.match(/^\d+-\d+$/);
   });
 });

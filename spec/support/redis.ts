@@ -15,6 +15,9 @@ export interface TestRedis {
   kill(): Promise<void>;
   /** Starts it again on the same port and data directory (what was fsynced survives). */
   restart(): Promise<void>;
+  /** SIGSTOP: the server stays up but answers nothing, until {@link resume}. */
+  pause(): void;
+  resume(): void;
   /** Stops it and removes its data. */
   stop(): Promise<void>;
 }
@@ -60,6 +63,7 @@ export async function startRedis(context?: Mocha.Context): Promise<TestRedis> {
     await waitUntilListening(port, child, () => output);
   };
   const kill = async () => {
+    server?.kill('SIGCONT'); // a paused server would not die of SIGKILL any faster, but be sure
     const child = server;
     server = undefined;
     if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
@@ -73,6 +77,8 @@ export async function startRedis(context?: Mocha.Context): Promise<TestRedis> {
     port,
     kill,
     restart: start,
+    pause: () => server?.kill('SIGSTOP'),
+    resume: () => server?.kill('SIGCONT'),
     stop: async () => {
       await kill();
       rmSync(dir, { recursive: true, force: true });

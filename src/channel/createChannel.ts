@@ -1,8 +1,8 @@
-import { asyncScheduler, concat, defer, of, type Observable, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, defer, type Observable, type SchedulerLike } from 'rxjs';
 import { checkScheduler } from '../check.js';
 import { preEncode } from '../encode.js';
 import type { SseEvent } from '../event.js';
-import { compareIds, formatId, nextId, originId } from './eventId.js';
+import { compareIds, formatId, nextId } from './eventId.js';
 import { Hub } from './hub.js';
 import {
   checkChannelOptions,
@@ -24,7 +24,7 @@ export interface Channel extends SseChannel {
   publish(event: ChannelEvent): string;
   send(data: unknown, event?: string): string;
   complete(): void;
-  /** The id of the newest event published, or `0-0` before the first. */
+  /** The id of the newest event published; before the first, the channel's start (`<ms>-0`). */
   readonly lastId: string;
   /** How many events the history holds now. */
   readonly size: number;
@@ -84,7 +84,9 @@ class MemoryChannel implements Channel {
   constructor(options: CheckedChannelOptions, scheduler: SchedulerLike) {
     this.#options = options;
     this.#scheduler = scheduler;
-    this.#hub = new Hub(options, scheduler, originId);
+    // Starting at the time of creation, not 0-0: an id from an earlier run (or another server)
+    // is then older than this history, and its client is told (reset) instead of missing events.
+    this.#hub = new Hub(options, scheduler, { ms: Math.floor(scheduler.now()), seq: 0 });
   }
 
   publish(event: ChannelEvent): string {
@@ -115,7 +117,7 @@ class MemoryChannel implements Channel {
       if (id !== undefined && hub.holds(id)) return hub.after(id);
       const floor = hub.floor;
       const reason = id !== undefined && compareIds(id, floor) < 0 ? 'expired' : 'unknown';
-      return concat(of(resetEventFor(this.#options.resetEvent, floor, reason)), hub.after(floor));
+      return hub.after(floor, resetEventFor(this.#options.resetEvent, floor, reason));
     });
   }
 

@@ -121,9 +121,11 @@ export class Hub {
 
   /**
    * Every held event after `after`, then every later one as it is appended. The caller decides
-   * whether `after` is one the history can answer for (see {@link floor}).
+   * whether `after` is one the history can answer for (see {@link floor}). A `lead` event (a
+   * reset) goes first, once the replay is fixed: whatever its subscriber publishes in answer
+   * cannot push what the replay owes out of the history.
    */
-  after(after: EventId): Observable<SseEvent> {
+  after(after: EventId, lead?: SseEvent): Observable<SseEvent> {
     return new Observable<SseEvent>((subscriber) => {
       this.#evict();
       const listener: Listener = { subscriber, cursor: after, waiting: [] };
@@ -135,6 +137,7 @@ export class Hub {
         this.#listeners = this.#listeners.filter((other) => other !== listener);
       });
       const replay = this.#entries.slice(this.#indexAfter(after));
+      if (lead !== undefined) subscriber.next(lead);
       for (const entry of replay) deliver(listener, entry, true);
       let waiting = listener.waiting;
       while (waiting !== undefined && waiting.length > 0 && !subscriber.closed) {

@@ -27,11 +27,7 @@ export function checkChannelOptions(
   checkKeys(caller, options, new Set([...Object.keys(channelKeys), ...more]));
   const { maxEvents = 1000, maxAge = Infinity, resetEvent = 'reset', serialize } = options;
   checkInteger(caller, 'options.maxEvents', maxEvents, 0);
-  if (typeof maxAge !== 'number' || !(maxAge > 0)) {
-    throw new TypeError(
-      `${caller}: options.maxAge must be a number of ms above 0, or Infinity (got ${describe(maxAge)})`,
-    );
-  }
+  checkInteger(caller, 'options.maxAge (ms)', maxAge, 1);
   if (typeof resetEvent !== 'string' || resetEvent === '' || /[\r\n]/.test(resetEvent)) {
     throw new TypeError(
       `${caller}: options.resetEvent must be an event type: a non-empty string without CR or LF (got ${describe(resetEvent)})`,
@@ -86,6 +82,11 @@ export function checkPublished(caller: string, event: unknown): void {
   if (typeof event !== 'object' || event === null || Array.isArray(event)) {
     throw new TypeError(
       `${caller}: publish() takes an event such as { event: 'message', data: 'hi' } (got ${describe(event)})`,
+    );
+  }
+  if (!('data' in event) || event.data === undefined) {
+    throw new TypeError(
+      `${caller}: a published event needs data (got none): EventSource dispatches nothing without it`,
     );
   }
   if ('id' in event && event.id !== undefined) {

@@ -14,7 +14,8 @@ export type StreamFrom = { readonly lastEventId?: string | undefined } | string 
 export interface StreamOptions {
   /**
    * How many of the newest held events a client without a Last-Event-ID gets before the live
-   * ones, such as a chat's recent messages. Defaults to `0`: only what is published from now on.
+   * ones, such as a chat's recent messages (`Infinity`: all of them). Defaults to `0`: only what
+   * is published from now on.
    */
   recent?: number | undefined;
 }
@@ -27,7 +28,10 @@ export interface ChannelOptions {
    * missed an event is then always told to reset).
    */
   maxEvents?: number | undefined;
-  /** Events older than this many ms are dropped from the history. Defaults to `Infinity`. */
+  /**
+   * Events older than this many ms (an integer) are dropped from the history. Defaults to
+   * `Infinity`.
+   */
   maxAge?: number | undefined;
   /**
    * The event type a stream starts with when the client's Last-Event-ID cannot be answered (see
@@ -44,7 +48,10 @@ export type ResetReason = 'expired' | 'unknown';
 
 /** What both channels have in common: code written against it runs on either. */
 export interface SseChannel {
-  /** Publishes an event (without an id: the channel assigns it) and returns its id. */
+  /**
+   * Publishes an event and returns its id. It needs `data` (EventSource dispatches nothing
+   * without it) and no `id` (the channel assigns it).
+   */
   publish(event: ChannelEvent): string | Promise<string>;
   /** Publishes `data` as an event of type `event` (default: `message`) and returns its id. */
   send(data: unknown, event?: string): string | Promise<string>;

@@ -1,4 +1,4 @@
-import { asyncScheduler, defer, Observable, type Subscription } from 'rxjs';
+import { asyncScheduler, defer, Observable, type Subscriber, type Subscription } from 'rxjs';
 import type { RedisClientType } from 'redis';
 import { checkFunction } from '../check.js';
 import { describe } from '../encode.js';
@@ -158,12 +158,15 @@ class RedisBackedChannel implements RedisChannel {
   /** The id the reader has read up to (the hub's last, or past an entry it skipped). */
   #cursor: EventId;
   #stopped = false;
+  /** Streams still replaying from Redis: the hub does not know them yet, complete() must. */
+  readonly #replays = new Set<Subscriber<SseEvent>>();
 
   constructor(setup: Setup, start: EventId) {
     this.#setup = setup;
     this.#hub = new Hub(setup.checked, asyncScheduler, start);
     this.#cursor = start;
-    this.#reading = this.#read();
+    // #read handles its own failures; anything else would be a bug, logged, never unhandled.
+    this.#reading = this.#read().catch(logError);
   }
 
   get key(): string {
@@ -219,6 +222,8 @@ class RedisBackedChannel implements RedisChannel {
       this.#stopped = true;
       this.#setup.reader.destroy();
       this.#hub.complete();
+      for (const replaying of [...this.#replays]) replaying.complete();
+      this.#replays.clear();
     }
     await this.#reading;
   }
@@ -230,17 +235,19 @@ class RedisBackedChannel implements RedisChannel {
   #fromRedis(
     start: { after: EventId } | { recent: number } | { unknown: true },
   ): Observable<SseEvent> {
-    const { client, key, checked, deserialize } = this.#setup;
+    const { client, key, checked } = this.#setup;
     const hub = this.#hub;
-    const read = (message: RawEntry): StoredEntry =>
-      fromEntry(message.id, message.message, checked.serialize, deserialize);
+    const resetEvent = (reset: Reset) => resetEventFor(checked.resetEvent, reset.id, reset.reason);
     return new Observable<SseEvent>((subscriber) => {
       let live: Subscription | undefined;
       // A function, not the property: it changes across awaits and inside next().
       const gone = () => subscriber.closed;
+      // A client that gave an id is told of a gap; one that asked for recent events is not.
+      const announce = !('recent' in start);
+      this.#replays.add(subscriber);
       const replay = async (): Promise<void> => {
         let cursor: EventId;
-        let reason: ResetReason | undefined;
+        let reset: Reset | undefined;
         let known = true;
         if ('after' in start) {
           cursor = start.after;
@@ -248,20 +255,19 @@ class RedisBackedChannel implements RedisChannel {
         } else {
           // The oldest entry to send: of the newest `recent`, or of them all.
           const oldest =
-            'recent' in start
+            'recent' in start && start.recent !== Infinity
               ? entries(await client.xRevRange(key, '+', '-', { COUNT: start.recent })).at(-1)
               : entries(await client.xRange(key, '-', '+', { COUNT: 1 }))[0];
-          cursor = oldest === undefined ? hub.last : read(oldest).prev;
-          if ('unknown' in start) reason = 'unknown';
+          cursor = oldest === undefined ? hub.last : previousOf(oldest);
+          if ('unknown' in start) reset = { id: cursor, reason: 'unknown' };
         }
         for (;;) {
           if (gone()) return;
           if (hub.holds(cursor)) break;
           const batch = entries(
             await client.xRange(key, `(${formatId(cursor)}`, '+', { COUNT: replayBatch }),
-          ).map(read);
-          const first = batch[0];
-          if (first === undefined) {
+          );
+          if (batch.length === 0) {
             if (!known && compareIds(cursor, await this.#redisLastId()) > 0) {
               // Not an id Redis has given: start again from the oldest entry, with a reset.
               start = { unknown: true };
@@ -270,26 +276,60 @@ class RedisBackedChannel implements RedisChannel {
             break; // nothing after it in Redis: the local history (or the reader) has the rest
           }
           known = true;
-          if (compareIds(first.prev, cursor) > 0) reason = 'expired';
-          if (reason !== undefined)
-            subscriber.next(resetEventFor(checked.resetEvent, first.prev, reason));
-          reason = undefined;
-          for (const entry of batch) {
+          // Redis trims by age only when something is published: a quiet stream can hold more.
+          const staleBefore = checked.maxAge === Infinity ? -Infinity : Date.now() - checked.maxAge;
+          for (const raw of batch) {
             if (gone()) return;
+            const entry = this.#decode(raw);
+            if (entry === undefined) {
+              cursor = parseId(raw.id) ?? cursor;
+              continue;
+            }
+            if (announce && compareIds(entry.prev, cursor) > 0) {
+              reset = { id: entry.prev, reason: reset?.reason ?? 'expired' };
+            }
+            if (entry.id.ms < staleBefore) {
+              cursor = entry.id;
+              if (announce) reset = { id: entry.id, reason: reset?.reason ?? 'expired' };
+              continue;
+            }
+            if (reset !== undefined) subscriber.next(resetEvent(reset));
+            reset = undefined;
             subscriber.next(entry.event);
+            cursor = entry.id;
           }
-          cursor = (batch.at(-1) as StoredEntry).id;
         }
-        if (reason !== undefined) {
-          subscriber.next(resetEventFor(checked.resetEvent, cursor, reason));
-        }
-        if (!gone()) live = hub.after(cursor).subscribe(subscriber);
+        this.#replays.delete(subscriber);
+        if (gone()) return;
+        live = hub.after(cursor, reset && resetEvent(reset)).subscribe(subscriber);
       };
       replay().catch((error: unknown) => {
         subscriber.error(error);
       });
-      return () => live?.unsubscribe();
+      return () => {
+        this.#replays.delete(subscriber);
+        live?.unsubscribe();
+      };
     });
+  }
+
+  /** The event in an entry, or undefined (reported) for one no channel wrote. */
+  #decode(raw: RawEntry): StoredEntry | undefined {
+    const { checked, deserialize, key } = this.#setup;
+    try {
+      return fromEntry(raw.id, raw.message, checked.serialize, deserialize);
+    } catch (error) {
+      this.#report(new Error(`rx-sse/redis: skipped entry ${raw.id} of ${key}`, { cause: error }));
+      return undefined;
+    }
+  }
+
+  #report(error: unknown): void {
+    try {
+      this.#setup.onError(error);
+    } catch (thrown) {
+      logError(new Error('rx-sse/redis: options.onError threw', { cause: thrown }));
+    }
   }
 
   #isStopped(): boolean {
@@ -303,7 +343,7 @@ class RedisBackedChannel implements RedisChannel {
 
   /** The one reader of this process: XREAD BLOCK after the last id read, for as long as it runs. */
   async #read(): Promise<void> {
-    const { reader, key, onError, block } = this.#setup;
+    const { reader, key, block } = this.#setup;
     let failures = 0;
     while (!this.#stopped) {
       let reply;
@@ -315,7 +355,7 @@ class RedisBackedChannel implements RedisChannel {
       } catch (error) {
         if (this.#isStopped()) return;
         if (failures === 0) {
-          onError(
+          this.#report(
             new Error(`rx-sse/redis: reading ${key} failed; retrying until it works`, {
               cause: error,
             }),
@@ -327,7 +367,7 @@ class RedisBackedChannel implements RedisChannel {
       }
       if (failures > 0) {
         const attempts = failures === 1 ? 'attempt' : 'attempts';
-        onError(
+        this.#report(
           new Error(
             `rx-sse/redis: reading ${key} again, after ${String(failures)} failed ${attempts}`,
           ),
@@ -341,22 +381,21 @@ class RedisBackedChannel implements RedisChannel {
   }
 
   #take(message: RawEntry): void {
-    const { checked, deserialize, onError, key } = this.#setup;
     const hub = this.#hub;
-    let entry: StoredEntry;
-    try {
-      entry = fromEntry(message.id, message.message, checked.serialize, deserialize);
-    } catch (error) {
-      // Not something a channel wrote: told once, and skipped, so the reader does not stall.
-      onError(new Error(`rx-sse/redis: skipped entry ${message.id} of ${key}`, { cause: error }));
+    const entry = this.#decode(message);
+    if (entry === undefined) {
+      // Skipped, so the reader does not stall on it.
       this.#cursor = parseId(message.id) ?? this.#cursor;
       return;
     }
     if (compareIds(entry.prev, this.#cursor) > 0) {
-      // Trimmed before this process read it (the reader was away, or fell behind): the live
-      // streams are told, and the local history, which now has a hole, is dropped.
+      // Trimmed before this process read it (the reader was away, or a burst outran it): the
+      // live streams are told, and the local history, which now has a hole, is dropped.
       hub.append(
-        { id: entry.prev, event: resetEventFor(checked.resetEvent, entry.prev, 'expired') },
+        {
+          id: entry.prev,
+          event: resetEventFor(this.#setup.checked.resetEvent, entry.prev, 'expired'),
+        },
         false,
       );
     }
@@ -368,6 +407,16 @@ class RedisBackedChannel implements RedisChannel {
 interface RawEntry {
   id: string;
   message: Record<string, string>;
+}
+
+interface Reset {
+  id: EventId;
+  reason: ResetReason;
+}
+
+/** The id stored before an entry (its `p`), read without decoding the rest. */
+function previousOf(raw: RawEntry): EventId {
+  return parseId(raw.message['p'] ?? '') ?? originId;
 }
 
 /** An XRANGE reply as node-redis types it (entries, or null for none). */

@@ -31,7 +31,9 @@ local id = redis.call(unpack(args))
 if ARGV[2] ~= '' then
   local now = redis.call('TIME')
   local oldest = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) - tonumber(ARGV[2])
-  redis.call('XTRIM', KEYS[1], 'MINID', '=', tostring(oldest) .. '-0')
+  if oldest > 0 then
+    redis.call('XTRIM', KEYS[1], 'MINID', '=', string.format('%d-0', oldest))
+  end
 end
 return id
 `;
