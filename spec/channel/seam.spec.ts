@@ -89,4 +89,71 @@ describe('channel.stream, the seam (property)', () => {
       { numRuns: 500 },
     );
   });
+
+  it('should never skip an event silently with a small history: every gap is announced by a reset', () => {
+    fc.assert(
+      fc.property(
+        fc.array(op, { maxLength: 40 }),
+        fc.integer({ min: 0, max: 4 }),
+        fc.boolean(),
+        (ops, maxEvents, publishOnReset) => {
+          const channel = createChannel({ maxEvents }, stillClock);
+          interface Watched {
+            after: number;
+            events: { reset: boolean; seq: number }[];
+            open: boolean;
+            subscription: Subscription | undefined;
+          }
+          const watched: Watched[] = [];
+          let budget = 40;
+          const subscribe = (from: number | 'new' | 'origin', echo: boolean) => {
+            const last = seq(channel.lastId);
+            const lastEventId =
+              from === 'new'
+                ? undefined
+                : from === 'origin'
+                  ? '0-0'
+                  : `0-${String(from % (last + 1))}`;
+            const client: Watched = {
+              after: seq(lastEventId ?? channel.lastId),
+              events: [],
+              open: true,
+              subscription: undefined,
+            };
+            watched.push(client);
+            client.subscription = channel.stream(lastEventId).subscribe((event) => {
+              const reset = event.event === 'reset';
+              client.events.push({ reset, seq: seq(event.id as string) });
+              if (budget > 0 && (echo || (reset && publishOnReset))) {
+                budget--;
+                channel.send('x');
+              }
+            });
+          };
+          for (const step of ops) {
+            if (step.kind === 'publish') for (let i = 0; i < step.count; i++) channel.send('x');
+            else if (step.kind === 'subscribe') subscribe(step.from, step.echo);
+            else {
+              const client = watched[step.which % Math.max(watched.length, 1)];
+              client?.subscription?.unsubscribe();
+              if (client !== undefined) client.open = false;
+            }
+          }
+          channel.send('x');
+          const last = seq(channel.lastId);
+          for (const client of watched) {
+            let position = client.after;
+            for (const { reset, seq: at } of client.events) {
+              // A reset may jump ahead (announcing the gap); an event must be the very next one.
+              if (reset) expect(at).to.be.at.least(position);
+              else expect(at).to.equal(position + 1);
+              position = at;
+            }
+            if (client.open) expect(position).to.equal(last);
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
 });
