@@ -306,6 +306,90 @@ describe('createRedisChannel (on a real redis-server)', function () {
     );
   });
 
+  it('should announce a gap just before an entry it skips, live and in a replay', async () => {
+    const live = await channel({ onError: () => undefined });
+    const a = await live.send('A');
+    const got: SseEvent[] = [];
+    const subscription = live.stream(undefined).subscribe((event) => got.push(event));
+    // In one transaction, so the reader cannot read B before it goes: B, an entry no channel
+    // could decode (C), D; then B is deleted as trimming would.
+    const ms = Date.now() + 1;
+    const [b, c, d] = [0, 1, 2].map((n) => `${String(ms)}-${String(n)}`) as [
+      string,
+      string,
+      string,
+    ];
+    const redisClient = clients[0]!;
+    await redisClient
+      .multi()
+      .xAdd(key, b, { p: a, d: 'B' })
+      .xAdd(key, c, { p: b, d: '{not json', j: '1' })
+      .xAdd(key, d, { p: c, d: 'D' })
+      .xDel(key, [a, b])
+      .exec();
+    await waitFor(() => got.length === 2, 'a reset and D');
+    subscription.unsubscribe();
+    const shown = (events: SseEvent[]) => events.map((e) => [e.event ?? 'message', e.id, e.data]);
+    expect(shown(got)).to.deep.equal([
+      ['reset', b, 'expired'],
+      ['message', d, 'D'],
+    ]);
+    const replayer = await channel({ onError: () => undefined });
+    const replayed: SseEvent[] = [];
+    replayer.stream(a).subscribe((event) => replayed.push(event));
+    await waitFor(() => replayed.length === 2, 'the replay');
+    expect(shown(replayed)).to.deep.equal(shown(got));
+  });
+
+  it('should announce a gap that opens in the middle of a recent replay', async () => {
+    const a = await channel({ maxEvents: 600, onError: () => undefined });
+    await Promise.all(Array.from({ length: 600 }, (_, i) => a.send(i + 1)));
+    const b = await channel({ maxEvents: 600, onError: () => undefined });
+    // Between the replay's two batches of 500, a burst elsewhere trims what it has yet to read.
+    const replaying = clients[1]!;
+    const xRange = replaying.xRange.bind(replaying);
+    let calls = 0;
+    Object.defineProperty(replaying, 'xRange', {
+      value: async (...args: Parameters<typeof xRange>) => {
+        if (++calls === 2)
+          await Promise.all(Array.from({ length: 550 }, (_, i) => a.send(601 + i)));
+        return xRange(...args);
+      },
+    });
+    const got: SseEvent[] = [];
+    const subscription = b.stream(undefined, { recent: 600 }).subscribe((e) => got.push(e));
+    await waitFor(() => got.at(-1)?.data === 1150, 'the last event');
+    subscription.unsubscribe();
+    const data = got.map((event) => (event.event === 'reset' ? 'reset' : event.data));
+    const at = data.indexOf('reset');
+    expect(data.slice(0, at)).to.deep.equal(Array.from({ length: at }, (_, i) => i + 1));
+    expect(data.slice(at + 1)).to.deep.equal(
+      Array.from(
+        { length: 1150 - (data[at + 1] as number) + 1 },
+        (_, i) => (data[at + 1] as number) + i,
+      ),
+    );
+    expect(at).to.be.above(0);
+  });
+
+  it('should stop, saying why, rather than spin on an id past 2^53', async () => {
+    const errors: unknown[] = [];
+    const a = await channel({ onError: (error) => errors.push(error) });
+    const got: SseEvent[] = [];
+    let ended = false;
+    a.stream(undefined).subscribe({ next: (e) => got.push(e), complete: () => (ended = true) });
+    await clients[0]!.xAdd(key, '9007199254740993-0', { p: '0-0', d: 'huge' });
+    await waitFor(() => ended, 'the stream to end');
+    await delay(200);
+    expect(errors.map(String)).to.deep.equal([
+      `Error: rx-sse/redis: entry id 9007199254740993-0 of ${key} is beyond 2^53, which rx-sse cannot order; was it added with an explicit id?`,
+    ]);
+    expect(a.closed).to.equal(true);
+    let refused: unknown;
+    await createRedisChannel(clients[0]!, key).catch((error: unknown) => (refused = error));
+    expect(String(refused)).to.match(/beyond 2\^53/);
+  });
+
   it('should not replay what is older than maxAge, even when nothing was published to trim it', async () => {
     const a = await channel({ maxAge: 300 });
     const start = a.lastId;

@@ -1,6 +1,6 @@
 import { dataText, encode, withFrame } from '../encode.js';
 import type { SseEvent } from '../event.js';
-import { formatId, originId, parseId, type EventId } from '../channel/eventId.js';
+import { formatId, parseId, type EventId } from '../channel/eventId.js';
 import type { Entry } from '../channel/hub.js';
 import type { ChannelEvent } from '../channel/types.js';
 
@@ -44,6 +44,8 @@ export function fromEntry(
   const parsed = parseId(id);
   if (parsed === undefined) throw new TypeError(`rx-sse/redis: entry id ${id} is not <ms>-<n>`);
   const { p, e, d, j, c, r } = message;
+  const prev = p === undefined ? undefined : parseId(p);
+  if (prev === undefined) throw new TypeError(`rx-sse/redis: entry ${id} has no previous id (p)`);
   const wire: SseEvent = { id };
   if (c !== undefined) wire.comment = c;
   if (e !== undefined) wire.event = e;
@@ -54,7 +56,7 @@ export function fromEntry(
   if (d !== undefined && j === '1') event.data = deserialize(d);
   return {
     id: parsed,
-    prev: (p === undefined ? undefined : parseId(p)) ?? originId,
+    prev,
     event: withFrame(event, frame, serialize),
   };
 }

@@ -128,7 +128,14 @@ export async function createRedisChannel(
   let start: EventId;
   try {
     await reader.connect();
-    start = parseId(String(await runScript(client, lastIdScript, shas, [key], []))) ?? originId;
+    const last = String(await runScript(client, lastIdScript, shas, [key], []));
+    const parsed = parseId(last);
+    if (parsed === undefined) {
+      throw new TypeError(
+        `createRedisChannel: the last id of ${key}, ${last}, is beyond 2^53, which rx-sse cannot order`,
+      );
+    }
+    start = parsed;
   } catch (error) {
     // Nothing is left running: the reader's connection (and its reconnecting) goes with it.
     reader.destroy();
@@ -160,6 +167,8 @@ class RedisBackedChannel implements RedisChannel {
   #stopped = false;
   /** Streams still replaying from Redis: the hub does not know them yet, complete() must. */
   readonly #replays = new Set<Subscriber<SseEvent>>();
+  /** Ids of entries already reported as unreadable. */
+  readonly #skipped = new Set<string>();
 
   constructor(setup: Setup, start: EventId) {
     this.#setup = setup;
@@ -242,13 +251,22 @@ class RedisBackedChannel implements RedisChannel {
       let live: Subscription | undefined;
       // A function, not the property: it changes across awaits and inside next().
       const gone = () => subscriber.closed;
-      // A client that gave an id is told of a gap; one that asked for recent events is not.
-      const announce = !('recent' in start);
+      if (this.#stopped) {
+        // complete() ends what is replaying from Redis; what starts after it gets no more.
+        subscriber.complete();
+        return;
+      }
       this.#replays.add(subscriber);
       const replay = async (): Promise<void> => {
         let cursor: EventId;
         let reset: Reset | undefined;
         let known = true;
+        // A client that gave an id is told of every gap; one that asked for recent events, of
+        // those after the first event it got.
+        let announce = !('recent' in start);
+        const gap = (id: EventId) => {
+          if (announce) reset = { id, reason: reset?.reason ?? 'expired' };
+        };
         if ('after' in start) {
           cursor = start.after;
           known = false; // until Redis shows it is not from the future
@@ -273,30 +291,33 @@ class RedisBackedChannel implements RedisChannel {
               start = { unknown: true };
               return replay();
             }
-            break; // nothing after it in Redis: the local history (or the reader) has the rest
+            // Nothing after it in Redis: the local history (or the reader) has the rest — unless
+            // the history moved past it while Redis answered, which is a gap like any other.
+            if (compareIds(cursor, hub.floor) < 0) {
+              gap(hub.floor);
+              cursor = hub.floor;
+            }
+            break;
           }
           known = true;
           // Redis trims by age only when something is published: a quiet stream can hold more.
           const staleBefore = checked.maxAge === Infinity ? -Infinity : Date.now() - checked.maxAge;
           for (const raw of batch) {
             if (gone()) return;
+            const id = parseId(raw.id);
+            if (id === undefined) throw this.#beyond(raw.id);
+            if (compareIds(previousOf(raw), cursor) > 0) gap(previousOf(raw));
             const entry = this.#decode(raw);
-            if (entry === undefined) {
-              cursor = parseId(raw.id) ?? cursor;
-              continue;
-            }
-            if (announce && compareIds(entry.prev, cursor) > 0) {
-              reset = { id: entry.prev, reason: reset?.reason ?? 'expired' };
-            }
-            if (entry.id.ms < staleBefore) {
-              cursor = entry.id;
-              if (announce) reset = { id: entry.id, reason: reset?.reason ?? 'expired' };
+            if (entry === undefined || id.ms < staleBefore) {
+              if (entry !== undefined) gap(id);
+              cursor = id;
               continue;
             }
             if (reset !== undefined) subscriber.next(resetEvent(reset));
             reset = undefined;
             subscriber.next(entry.event);
-            cursor = entry.id;
+            cursor = id;
+            announce = true;
           }
         }
         this.#replays.delete(subscriber);
@@ -313,15 +334,31 @@ class RedisBackedChannel implements RedisChannel {
     });
   }
 
-  /** The event in an entry, or undefined (reported) for one no channel wrote. */
+  /**
+   * The event in an entry, or undefined for one no channel wrote: reported once (not once per
+   * replay that passes over it), and skipped.
+   */
   #decode(raw: RawEntry): StoredEntry | undefined {
     const { checked, deserialize, key } = this.#setup;
     try {
       return fromEntry(raw.id, raw.message, checked.serialize, deserialize);
     } catch (error) {
-      this.#report(new Error(`rx-sse/redis: skipped entry ${raw.id} of ${key}`, { cause: error }));
+      if (!this.#skipped.has(raw.id)) {
+        if (this.#skipped.size >= 1000) this.#skipped.clear();
+        this.#skipped.add(raw.id);
+        this.#report(
+          new Error(`rx-sse/redis: skipped entry ${raw.id} of ${key}`, { cause: error }),
+        );
+      }
       return undefined;
     }
+  }
+
+  /** An id past 2^53 cannot be ordered here; Redis gives such ids only to an explicit XADD. */
+  #beyond(id: string): Error {
+    return new Error(
+      `rx-sse/redis: entry id ${id} of ${this.#setup.key} is beyond 2^53, which rx-sse cannot order; was it added with an explicit id?`,
+    );
   }
 
   #report(error: unknown): void {
@@ -382,25 +419,23 @@ class RedisBackedChannel implements RedisChannel {
 
   #take(message: RawEntry): void {
     const hub = this.#hub;
-    const entry = this.#decode(message);
-    if (entry === undefined) {
-      // Skipped, so the reader does not stall on it.
-      this.#cursor = parseId(message.id) ?? this.#cursor;
+    const id = parseId(message.id);
+    if (id === undefined) {
+      // Every later id would be past 2^53 too: the channel cannot go on, and says so.
+      this.#report(this.#beyond(message.id));
+      void this.complete();
       return;
     }
-    if (compareIds(entry.prev, this.#cursor) > 0) {
+    const prev = previousOf(message);
+    if (compareIds(prev, this.#cursor) > 0) {
       // Trimmed before this process read it (the reader was away, or a burst outran it): the
       // live streams are told, and the local history, which now has a hole, is dropped.
-      hub.append(
-        {
-          id: entry.prev,
-          event: resetEventFor(this.#setup.checked.resetEvent, entry.prev, 'expired'),
-        },
-        false,
-      );
+      const reset = resetEventFor(this.#setup.checked.resetEvent, prev, 'expired');
+      hub.append({ id: prev, event: reset }, false);
     }
-    this.#cursor = entry.id;
-    hub.append(entry);
+    this.#cursor = id;
+    const entry = this.#decode(message);
+    if (entry !== undefined) hub.append(entry);
   }
 }
 
