@@ -120,7 +120,8 @@ describe('fromSse', function () {
       }),
     ).catch((e: unknown) => (failure = e));
     expect(attempts).to.deep.equal([1, 2, 3]);
-    expect(String(failure)).to.match(/fetch failed/);
+    expect(String(failure)).to.match(/gave up after 3 reconnections/);
+    expect(String((failure as Error).cause)).to.match(/fetch failed/);
   });
 
   it('should error (and stop) when decode throws', async () => {
@@ -132,6 +133,113 @@ describe('fromSse', function () {
       (e: unknown) => (failure = e),
     );
     expect(String(failure)).to.match(/decode failed on "not json"/);
+  });
+
+  it('should send back the id set at any blank line: without data, emptied, or beyond Latin-1', async () => {
+    const sent: (string | undefined)[] = [];
+    const streams = ['id: 1\ndata: a\n\nid: 2\n\n', 'id\n\n', 'id: é✓\ndata: b\n\n', ''];
+    t.server = await startServer((req, res) => {
+      const header = req.headers['last-event-id'];
+      sent.push(
+        typeof header === 'string' ? Buffer.from(header, 'latin1').toString('utf8') : undefined,
+      );
+      const body = streams[sent.length - 1];
+      if (body === undefined || body === '') {
+        res.writeHead(204).end();
+        return;
+      }
+      res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8' });
+      res.end(body);
+    });
+    await lastValueFrom(fromSse(t.server.origin, { retry: 1 })).catch(() => undefined);
+    expect(sent).to.deep.equal([undefined, '2', undefined, 'é✓']);
+  });
+
+  it('should replace the client’s own headers whatever their case, and take a Headers object', async () => {
+    const seen: Record<string, string | string[] | undefined>[] = [];
+    t.server = await startServer((req, res) => {
+      seen.push(req.headers);
+      res.writeHead(seen.length === 1 ? 200 : 204, { 'Content-Type': 'text/event-stream' });
+      res.end(seen.length === 1 ? 'id: 7\ndata: x\n\n' : undefined);
+    });
+    const headers = new Headers({
+      accept: 'application/json',
+      'last-event-id': '1',
+      authorization: 'a',
+    });
+    await lastValueFrom(fromSse(t.server.origin, { headers, retry: 1 })).catch(() => undefined);
+    expect(seen[0]).to.include({
+      accept: 'text/event-stream',
+      authorization: 'a',
+      'cache-control': 'no-cache',
+    });
+    expect(seen[0]!['last-event-id']).to.equal(undefined);
+    expect(seen[1]).to.include({ accept: 'text/event-stream', 'last-event-id': '7' });
+  });
+
+  it('should stop decoding once unsubscribed, even within one chunk', async () => {
+    t.server = await startServer((_, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+      res.write('data: 1\n\ndata: 2\n\ndata: 3\n\n');
+    });
+    let calls = 0;
+    const decode = (d: string) => {
+      calls++;
+      return d;
+    };
+    await firstValueFrom(fromSse(t.server.origin, { decode }));
+    expect(calls).to.equal(1);
+  });
+
+  it('should refuse a content type that only starts like text/event-stream', async () => {
+    t.server = await startServer((_, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/event-stream-v2' });
+      res.end('data: x\n\n');
+    });
+    let failure: unknown;
+    await lastValueFrom(fromSse(t.server.origin)).catch((e: unknown) => (failure = e));
+    expect(failure).to.be.instanceOf(SseResponseError);
+  });
+
+  it('should error, not crash or spin, when backoff throws or returns no delay', async () => {
+    const origin = 'http://127.0.0.1:9/'; // the discard port: nothing answers
+    for (const [backoff, message] of [
+      [
+        () => {
+          throw new Error('boom');
+        },
+        /backoff threw/,
+      ],
+      [() => Number.NaN, /backoff must return/],
+    ] as const) {
+      let failure: unknown;
+      await lastValueFrom(fromSse(origin, { retry: 1, backoff })).catch(
+        (e: unknown) => (failure = e),
+      );
+      expect(String(failure)).to.match(message);
+    }
+  });
+
+  it('should cap a server retry at the longest timer (2^31 - 1 ms) instead of overflowing it', async () => {
+    let requests = 0;
+    t.server = await startServer((_, res) => {
+      if (++requests > 1) {
+        res.writeHead(204).end();
+        return;
+      }
+      res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+      res.end('retry: 4294967296\ndata: x\n\n');
+    });
+    const asked: number[] = [];
+    await lastValueFrom(
+      fromSse(t.server.origin, {
+        backoff: (_, retry) => {
+          asked.push(retry);
+          return 1;
+        },
+      }),
+    ).catch(() => undefined);
+    expect(asked[0]).to.equal(2 ** 31 - 1);
   });
 
   for (const [what, call, message] of [
@@ -148,6 +256,13 @@ describe('fromSse', function () {
       () => fromSse('http://x/', { lastEventId: 'a\nb' }),
       /lastEventId must be/,
     ],
+    [
+      'a bad header name',
+      () => fromSse('http://x/', { headers: { 'Bad Name': 'x' } }),
+      /header name/i,
+    ],
+    ['credentials in the url', () => fromSse('http://u:p@x/'), /credentials/],
+    ['a retry past the longest timer', () => fromSse('http://x/', { retry: 2 ** 40 }), /at most/],
   ] as const) {
     it(`should refuse ${what} with a TypeError that names it`, () => {
       expect(call).to.throw(TypeError, message);

@@ -1,7 +1,7 @@
 import { asyncScheduler, Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import { checkFunction, checkInteger, checkKeys, checkScheduler } from '../check.js';
 import { describe } from '../encode.js';
-import { createParser } from './parse.js';
+import { createParser, type SseParser } from './parse.js';
 
 /** One message received, as EventSource would dispatch it. */
 export interface SseMessage<T = string> {
@@ -17,8 +17,11 @@ export interface SseMessage<T = string> {
 
 /** Options of {@link fromSse}. */
 export interface FromSseOptions<T = string> {
-  /** Request headers, such as `Authorization`. */
-  headers?: Record<string, string> | undefined;
+  /**
+   * Request headers, such as `Authorization`: a record, a `Headers` or pairs. `Accept`,
+   * `Cache-Control` and `Last-Event-ID` are the client's own and replace any given.
+   */
+  headers?: ConstructorParameters<typeof Headers>[0] | undefined;
   /** Turns each message's data into a value, such as `JSON.parse`. Defaults to none (text). */
   decode?: ((data: string) => T) | undefined;
   /** The Last-Event-ID to start from. Defaults to none. */
@@ -47,6 +50,16 @@ export class SseResponseError extends Error {
     super(message);
     this.status = status;
   }
+}
+
+/** The longest wait a timer takes (2^31 - 1 ms); longer ones would fire at once. */
+const maxDelay = 2_147_483_647;
+
+/** A header value holding the UTF-8 bytes of `text`, one character per byte. */
+function utf8Bytes(text: string): string {
+  let out = '';
+  for (const byte of new TextEncoder().encode(text)) out += String.fromCharCode(byte);
+  return out;
 }
 
 const optionNames: ReadonlySet<string> = new Set([
@@ -88,20 +101,26 @@ export function fromSse<T = string>(
   scheduler: SchedulerLike = asyncScheduler,
 ): Observable<SseMessage<T>> {
   checkKeys('fromSse', options, optionNames);
-  const { headers = {}, decode, retry = 3000, backoff, maxReconnects = Infinity } = options;
+  const { headers, decode, retry = 3000, backoff, maxReconnects = Infinity } = options;
   if (typeof url !== 'string' && !(url instanceof URL)) {
     throw new TypeError(`fromSse: url must be a string or a URL (got ${describe(url)})`);
   }
   const target = new URL(url); // throws a TypeError naming the bad URL
+  if (target.username !== '' || target.password !== '') {
+    throw new TypeError('fromSse: url must not carry credentials; send them in options.headers');
+  }
   checkFunction('fromSse', 'options.decode', decode);
   checkFunction('fromSse', 'options.backoff', backoff);
   checkInteger('fromSse', 'options.retry', retry, 0);
+  if (retry > maxDelay) {
+    throw new TypeError(
+      `fromSse: options.retry must be at most ${String(maxDelay)} ms (got ${String(retry)})`,
+    );
+  }
   checkInteger('fromSse', 'options.maxReconnects', maxReconnects, 0);
   checkScheduler('fromSse', 'scheduler', scheduler);
-  const given: unknown = headers;
-  if (typeof given !== 'object' || given === null) {
-    throw new TypeError(`fromSse: options.headers must be an object (got ${describe(given)})`);
-  }
+  // Built now, so a bad header name or value throws here rather than on every reconnection.
+  const base = new Headers(headers);
   const startId = options.lastEventId ?? '';
   if (typeof startId !== 'string' || /[\r\n\0]/.test(startId)) {
     throw new TypeError(
@@ -119,40 +138,68 @@ export function fromSse<T = string>(
     const reconnect = (error: unknown): void => {
       failures++;
       if (failures > maxReconnects) {
-        subscriber.error(error);
+        subscriber.error(
+          new Error(
+            `fromSse: ${target.href}: gave up after ${String(maxReconnects)} reconnections`,
+            {
+              cause: error,
+            },
+          ),
+        );
         return;
       }
-      const ms = backoff === undefined ? delay : backoff(failures, delay);
+      let ms: unknown = delay;
+      if (backoff !== undefined) {
+        try {
+          ms = backoff(failures, delay);
+        } catch (thrown) {
+          subscriber.error(new Error('fromSse: options.backoff threw', { cause: thrown }));
+          return;
+        }
+      }
+      if (typeof ms !== 'number' || !(ms >= 0) || ms > maxDelay) {
+        subscriber.error(
+          new TypeError(
+            `fromSse: options.backoff must return a number of ms from 0 to ${String(maxDelay)} (got ${describe(ms)})`,
+          ),
+        );
+        return;
+      }
       wait = scheduler.schedule(connect, ms);
     };
 
     const connect = (): void => {
       const request = new AbortController();
       controller = request;
-      const sent: Record<string, string> = {
-        ...headers,
-        Accept: 'text/event-stream',
-        'Cache-Control': 'no-cache',
-      };
-      if (lastEventId !== '') sent['Last-Event-ID'] = lastEventId;
+      const sent = new Headers(base);
+      sent.set('Accept', 'text/event-stream');
+      sent.set('Cache-Control', 'no-cache');
+      // Headers are bytes: an id beyond Latin-1 goes as its UTF-8 bytes, as browsers send it.
+      if (lastEventId !== '') sent.set('Last-Event-ID', utf8Bytes(lastEventId));
+      else sent.delete('Last-Event-ID');
+      let parser: SseParser | undefined;
       void (async () => {
         const response = await fetch(target, { headers: sent, signal: request.signal });
         const type = response.headers.get('content-type') ?? '';
-        if (response.status !== 200 || !/^text\/event-stream\b/i.test(type)) {
-          await response.body?.cancel();
+        const essence = (type.split(';')[0] ?? '').trim().toLowerCase();
+        if (response.status !== 200 || essence !== 'text/event-stream' || response.body === null) {
+          await response.body?.cancel().catch(() => undefined);
           const what =
             response.status === 204
               ? 'the server answered 204: there is nothing more to read'
               : response.status !== 200
                 ? `the server answered ${String(response.status)}`
-                : `the content type is ${JSON.stringify(type)}, not text/event-stream`;
+                : response.body === null
+                  ? 'the response has no body'
+                  : `the content type is ${JSON.stringify(type)}, not text/event-stream`;
           subscriber.error(
             new SseResponseError(response.status, `fromSse: ${target.href}: ${what}`),
           );
           return;
         }
-        const parser = createParser(
+        const reading = createParser(
           (event) => {
+            if (subscriber.closed) return;
             lastEventId = event.lastEventId;
             failures = 0;
             let data: T;
@@ -163,33 +210,33 @@ export function fromSse<T = string>(
               subscriber.error(
                 new Error(
                   `fromSse: options.decode failed on ${JSON.stringify(event.data.slice(0, 40))}`,
-                  {
-                    cause: error,
-                  },
+                  { cause: error },
                 ),
               );
               return;
             }
             subscriber.next({ event: event.event, data, id: event.id, lastEventId });
           },
-          (ms) => (delay = ms),
+          (ms) => (delay = Math.min(ms, maxDelay)),
           lastEventId,
         );
-        if (response.body === null) throw new Error(`fromSse: ${target.href}: no body`);
+        parser = reading;
         const reader = response.body.getReader();
         for (;;) {
           const { done, value } = await reader.read();
           if (done || subscriber.closed || request.signal.aborted) break;
-          parser.feed(value);
+          reading.feed(value);
         }
         if (subscriber.closed || request.signal.aborted) return;
-        parser.end();
+        reading.end();
+        lastEventId = reading.lastEventId;
         // Ended by the server: reconnect, as EventSource does (a 204 is how a server says stop).
         reconnect(new Error(`fromSse: ${target.href}: the stream ended`));
       })().catch((error: unknown) => {
         if (subscriber.closed || request.signal.aborted) return;
-        if (error instanceof SseResponseError) subscriber.error(error);
-        else reconnect(error);
+        // Even an id set by an event that dispatched nothing is sent back.
+        if (parser !== undefined) lastEventId = parser.lastEventId;
+        reconnect(error);
       });
     };
 

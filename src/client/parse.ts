@@ -15,6 +15,11 @@ export interface SseParser {
   feed(bytes: Uint8Array): void;
   /** The stream ended: an event without its blank line is dropped, as the spec says. */
   end(): void;
+  /**
+   * The last event id in force: set at every blank line, even one that dispatches nothing (an
+   * `id:` without data, or an empty `id` that resets it). What a reconnection sends.
+   */
+  readonly lastEventId: string;
 }
 
 const lf = 10;
@@ -112,6 +117,9 @@ export function createParser(
     end: () => {
       scan(decoder.decode());
       pending = '';
+    },
+    get lastEventId() {
+      return lastEventId;
     },
   };
 }
