@@ -1,7 +1,6 @@
 import { dataText, encode, withFrame } from '../encode.js';
 import type { SseEvent } from '../event.js';
-import { formatId, parseId, type EventId } from '../channel/eventId.js';
-import type { Entry } from '../channel/hub.js';
+import { parseId } from '../channel/eventId.js';
 import type { ChannelEvent } from '../channel/types.js';
 
 // How an event is stored in a Redis stream entry, so that other languages can publish too:
@@ -25,27 +24,22 @@ export function toFields(event: ChannelEvent, serialize: (data: unknown) => stri
   return fields;
 }
 
-/** A stream entry read back: the event (carrying its frame) and the id before it. */
-export interface StoredEntry extends Entry {
-  readonly prev: EventId;
-}
-
 /**
  * Turns an entry read from Redis into the event a stream sends, encoded once here. Data that was
  * serialized is parsed back with `deserialize`, so filters see the same values in every process;
- * the frame keeps the stored text, so no process serializes it again.
+ * the frame keeps the stored text, so no process serializes it again. The caller has parsed the
+ * entry's id; an entry without a previous id (`p`) is refused, as it would hide a gap.
  */
 export function fromEntry(
   id: string,
   message: Readonly<Record<string, string | undefined>>,
   serialize: (data: unknown) => string,
   deserialize: (text: string) => unknown,
-): StoredEntry {
-  const parsed = parseId(id);
-  if (parsed === undefined) throw new TypeError(`rx-sse/redis: entry id ${id} is not <ms>-<n>`);
+): Readonly<SseEvent> {
   const { p, e, d, j, c, r } = message;
-  const prev = p === undefined ? undefined : parseId(p);
-  if (prev === undefined) throw new TypeError(`rx-sse/redis: entry ${id} has no previous id (p)`);
+  if (p === undefined || parseId(p) === undefined) {
+    throw new TypeError(`rx-sse/redis: entry ${id} has no previous id (p)`);
+  }
   const wire: SseEvent = { id };
   if (c !== undefined) wire.comment = c;
   if (e !== undefined) wire.event = e;
@@ -54,11 +48,5 @@ export function fromEntry(
   const frame = encode(wire);
   const event: SseEvent = { ...wire };
   if (d !== undefined && j === '1') event.data = deserialize(d);
-  return {
-    id: parsed,
-    prev,
-    event: withFrame(event, frame, serialize),
-  };
+  return withFrame(event, frame, serialize);
 }
-
-export { formatId };

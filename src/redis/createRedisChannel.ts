@@ -21,7 +21,7 @@ import type {
   StreamOptions,
 } from '../channel/types.js';
 import { logError } from '../report.js';
-import { fromEntry, toFields, type StoredEntry } from './codec.js';
+import { fromEntry, toFields } from './codec.js';
 import { lastIdScript, publishScript, runScript } from './scripts.js';
 
 /** Options of {@link createRedisChannel}. */
@@ -128,14 +128,7 @@ export async function createRedisChannel(
   let start: EventId;
   try {
     await reader.connect();
-    const last = String(await runScript(client, lastIdScript, shas, [key], []));
-    const parsed = parseId(last);
-    if (parsed === undefined) {
-      throw new TypeError(
-        `createRedisChannel: the last id of ${key}, ${last}, is beyond 2^53, which rx-sse cannot order`,
-      );
-    }
-    start = parsed;
+    start = await readLastId(client, key, shas);
   } catch (error) {
     // Nothing is left running: the reader's connection (and its reconnecting) goes with it.
     reader.destroy();
@@ -286,7 +279,7 @@ class RedisBackedChannel implements RedisChannel {
             await client.xRange(key, `(${formatId(cursor)}`, '+', { COUNT: replayBatch }),
           );
           if (batch.length === 0) {
-            if (!known && compareIds(cursor, await this.#redisLastId()) > 0) {
+            if (!known && compareIds(cursor, await readLastId(client, key, this.#setup.shas)) > 0) {
               // Not an id Redis has given: start again from the oldest entry, with a reset.
               start = { unknown: true };
               return replay();
@@ -306,16 +299,17 @@ class RedisBackedChannel implements RedisChannel {
             if (gone()) return;
             const id = parseId(raw.id);
             if (id === undefined) throw this.#beyond(raw.id);
-            if (compareIds(previousOf(raw), cursor) > 0) gap(previousOf(raw));
-            const entry = this.#decode(raw);
-            if (entry === undefined || id.ms < staleBefore) {
-              if (entry !== undefined) gap(id);
+            const prev = previousOf(raw);
+            if (compareIds(prev, cursor) > 0) gap(prev);
+            const event = this.#decode(raw);
+            if (event === undefined || id.ms < staleBefore) {
+              if (event !== undefined) gap(id);
               cursor = id;
               continue;
             }
             if (reset !== undefined) subscriber.next(resetEvent(reset));
             reset = undefined;
-            subscriber.next(entry.event);
+            subscriber.next(event);
             cursor = id;
             announce = true;
           }
@@ -338,7 +332,7 @@ class RedisBackedChannel implements RedisChannel {
    * The event in an entry, or undefined for one no channel wrote: reported once (not once per
    * replay that passes over it), and skipped.
    */
-  #decode(raw: RawEntry): StoredEntry | undefined {
+  #decode(raw: RawEntry): Readonly<SseEvent> | undefined {
     const { checked, deserialize, key } = this.#setup;
     try {
       return fromEntry(raw.id, raw.message, checked.serialize, deserialize);
@@ -371,11 +365,6 @@ class RedisBackedChannel implements RedisChannel {
 
   #isStopped(): boolean {
     return this.#stopped;
-  }
-
-  async #redisLastId(): Promise<EventId> {
-    const { client, key, shas } = this.#setup;
-    return parseId(String(await runScript(client, lastIdScript, shas, [key], []))) ?? originId;
   }
 
   /** The one reader of this process: XREAD BLOCK after the last id read, for as long as it runs. */
@@ -434,8 +423,8 @@ class RedisBackedChannel implements RedisChannel {
       hub.append({ id: prev, event: reset }, false);
     }
     this.#cursor = id;
-    const entry = this.#decode(message);
-    if (entry !== undefined) hub.append(entry);
+    const event = this.#decode(message);
+    if (event !== undefined) hub.append({ id, event });
   }
 }
 
@@ -452,6 +441,22 @@ interface Reset {
 /** The id stored before an entry (its `p`), read without decoding the rest. */
 function previousOf(raw: RawEntry): EventId {
   return parseId(raw.message['p'] ?? '') ?? originId;
+}
+
+/** The last id Redis generated for the stream (0-0 for none), which rx-sse must be able to order. */
+async function readLastId(
+  client: RedisClientType,
+  key: string,
+  shas: Map<string, string>,
+): Promise<EventId> {
+  const last = String(await runScript(client, lastIdScript, shas, [key], []));
+  const id = parseId(last);
+  if (id === undefined) {
+    throw new TypeError(
+      `createRedisChannel: the last id of ${key}, ${last}, is beyond 2^53, which rx-sse cannot order`,
+    );
+  }
+  return id;
 }
 
 /** An XRANGE reply as node-redis types it (entries, or null for none). */
