@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isHttp2, type SseRequest, type SseResponse } from './http.js';
 import { isObservable, type Observable, type OperatorFunction, type Subscription } from 'rxjs';
 import { createContext, type SseContext } from './context.js';
 import { describe, encode, type EncodeOptions } from './encode.js';
@@ -26,7 +26,7 @@ export type EndReason = 'complete' | 'error' | 'client' | 'slow' | 'shutdown';
 
 /** A stream of the listener's, as its shutdown sees it. */
 export interface LiveStream {
-  readonly res: ServerResponse;
+  readonly res: SseResponse;
   /** Ends the stream now: the last event (if any) is written, the backlog flushed, the response ended. */
   shutdown(last: SseEvent | undefined): void;
 }
@@ -60,12 +60,13 @@ type State = 'pending' | 'subscribing' | 'head' | 'open' | 'done';
  * `done` after the teardown, which runs once whatever ends the request.
  */
 export function serveStream(
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: SseRequest,
+  res: SseResponse,
   config: StreamConfig,
   release: () => void,
 ): void {
   const { heads, onError, stats } = config;
+  const http2 = isHttp2(req);
   const controller = new AbortController();
   const writer = createWriter(res, config.limits, stats, () => {
     if (state === 'done') return;
@@ -103,7 +104,7 @@ export function serveStream(
     const wasOpen = state === 'open';
     state = 'done';
     res.off('close', onClose);
-    req.socket.off('close', onClose);
+    if (!http2) req.socket.off('close', onClose);
     config.live.delete(live);
     release();
     if (wasOpen) {
@@ -166,7 +167,8 @@ export function serveStream(
       finish('shutdown', () => {
         endWith(last);
         // A keep-alive socket would otherwise idle on until its timeout, holding server.close().
-        res.once('finish', () => socket?.end());
+        // An HTTP/2 session is shared by other streams: closing it is the server's business.
+        if (!http2) res.once('finish', () => socket?.end());
       });
     },
   };
@@ -274,13 +276,14 @@ export function serveStream(
   config.live.add(live);
   res.once('close', onClose);
   // A pipelined request's response is not yet attached to the socket, so it hears no 'close'
-  // of its own when the client leaves: the socket's is the one that always comes.
-  req.socket.once('close', onClose);
+  // of its own when the client leaves: the socket's is the one that always comes. On HTTP/2 each
+  // stream closes on its own (its 'close' is the response's), and the session's socket is shared.
+  if (!http2) req.socket.once('close', onClose);
   // A write racing a departing client fails with EPIPE or ECONNRESET: a normal ending, not an
   // error. The listener stays for the response's life, since such an error can come after end().
   res.on('error', ignoreDeparture);
   if (req.socket.destroyed) {
-    // The client left before we were called (say, during slow middleware): 'close' has been.
+    // (On HTTP/2, `req.socket.destroyed` is the stream's.) The client left before we were called (say, during slow middleware): 'close' has been.
     onClose();
     return;
   }
@@ -295,7 +298,7 @@ export function serveStream(
 }
 
 /** HTTP/1.1 keeps the connection unless the client asked to close it; 1.0 and HTTP/2 get no header. */
-function wantsKeepAlive(req: IncomingMessage): boolean {
+function wantsKeepAlive(req: SseRequest): boolean {
   return (
     req.httpVersionMajor === 1 &&
     req.httpVersionMinor >= 1 &&

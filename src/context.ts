@@ -1,11 +1,11 @@
-import type { IncomingMessage } from 'node:http';
+import type { SseRequest } from './http.js';
 import type { TLSSocket } from 'node:tls';
 import { HttpError } from './errors.js';
 
 /** What a handler knows about the request whose stream it makes. */
 export interface SseContext {
-  /** The request as node:http gave it. */
-  req: IncomingMessage;
+  /** The request as node:http (or node:http2's compat API) gave it. */
+  req: SseRequest;
   /** The request's URL, absolute, for `pathname` and `searchParams`. */
   url: URL;
   /**
@@ -26,7 +26,7 @@ export const defaultMaxLastEventIdLength = 1024;
 
 /** Builds the context of one request; a request URL that cannot be parsed is a 400. */
 export function createContext(
-  req: IncomingMessage,
+  req: SseRequest,
   signal: AbortSignal,
   maxLastEventIdLength: number = defaultMaxLastEventIdLength,
 ): SseContext {
@@ -56,7 +56,7 @@ function utf8Header(value: string | undefined): string | undefined {
 // A Host header is a host and an optional port: no slash, query, fragment, userinfo or space.
 const hostPattern = /^[\w.~!$&'()*+,;=:%[\]-]+$/;
 
-function requestUrl(req: IncomingMessage): URL {
+function requestUrl(req: SseRequest): URL {
   const scheme = (req.socket as Partial<TLSSocket> | null)?.encrypted ? 'https' : 'http';
   const path = req.url ?? '/';
   const sentHost = req.headers.host;

@@ -1,4 +1,5 @@
-import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import type { OutgoingHttpHeaders } from 'node:http';
+import type { SseRequest } from './http.js';
 import { describe } from './encode.js';
 
 /**
@@ -12,7 +13,7 @@ export interface CorsOptions {
    * from any other origin is refused with `403` before a stream opens. The `Origin` a request
    * sends is only ever echoed back when this allows it.
    */
-  origin: readonly string[] | '*' | ((origin: string, req: IncomingMessage) => boolean);
+  origin: readonly string[] | '*' | ((origin: string, req: SseRequest) => boolean);
   /** Lets the page send cookies (`new EventSource(url, { withCredentials: true })`). Defaults to `false`. */
   credentials?: boolean | undefined;
   /** Request headers a preflight may ask for. Defaults to `['Last-Event-ID', 'Authorization']`. */
@@ -26,7 +27,7 @@ export interface CorsOptions {
 /** A checked {@link CorsOptions}: what each request is answered with. */
 export interface CorsPolicy {
   /** The CORS headers for a request; `null` when its origin is not allowed. */
-  headersFor(req: IncomingMessage): OutgoingHttpHeaders | null;
+  headersFor(req: SseRequest): OutgoingHttpHeaders | null;
   /** The extra headers of a preflight answer (with {@link CorsPolicy.headersFor}'s). */
   preflight: OutgoingHttpHeaders;
   /** Whether answers depend on `Origin`, so every response must say `Vary: Origin`. */
@@ -48,7 +49,7 @@ export function corsPolicy(options: CorsOptions): CorsPolicy {
     exposeHeaders = [],
     maxAge = 600,
   } = options;
-  let allows: (origin: string, req: IncomingMessage) => boolean;
+  let allows: (origin: string, req: SseRequest) => boolean;
   if (origin === '*') {
     if (credentials) {
       throw new TypeError(
@@ -122,6 +123,6 @@ function checkOrigin(entry: unknown): void {
 }
 
 /** True for a CORS preflight: an OPTIONS request that names the method it wants to make. */
-export function isPreflight(req: IncomingMessage): boolean {
+export function isPreflight(req: SseRequest): boolean {
   return req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined;
 }

@@ -1,5 +1,6 @@
 import { validateHeaderName, validateHeaderValue, type OutgoingHttpHeaders } from 'node:http';
 import { describe } from './encode.js';
+import { connectionHeaders } from './http.js';
 
 /** Extra response headers for every stream, e.g. `{ 'Access-Control-Allow-Origin': '*' }`. */
 export type StreamHeaders = Readonly<Record<string, string | number | readonly string[]>>;
@@ -44,6 +45,11 @@ export function streamHeaders(extra: StreamHeaders | undefined = {}, varyOrigin 
     if (name.toLowerCase() === 'content-type') {
       throw new TypeError(
         'sse: options.headers must not set Content-Type: a stream is text/event-stream',
+      );
+    }
+    if (connectionHeaders.has(name.toLowerCase())) {
+      throw new TypeError(
+        `sse: options.headers must not set ${name}: connection headers are the server's to manage (and HTTP/2 forbids them)`,
       );
     }
     try {

@@ -9,6 +9,7 @@ export { toWire, type WireOptions } from './toWire.js';
 export type { SseEvent } from './event.js';
 export type { SseContext } from './context.js';
 export type { StreamHeaders } from './headers.js';
+export type { SseRequest, SseResponse } from './http.js';
 export {
   HttpError,
   SseEventError,

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { SseRequest } from './http.js';
 import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import type { EndReason, ErrorHook, SseHandler } from './connection.js';
 import { logError } from './report.js';
@@ -55,7 +55,7 @@ export interface SseOptions extends WireOptions {
    * The address `maxConnectionsPerAddress` counts by. Defaults to `req.socket.remoteAddress`; behind
    * a proxy, derive it from a header your proxy sets (and that clients cannot forge).
    */
-  addressOf?: ((req: IncomingMessage) => string) | undefined;
+  addressOf?: ((req: SseRequest) => string) | undefined;
   /** `Retry-After` (s) sent with a `503` for a limit. Defaults to `5`. */
   retryAfter?: number | undefined;
   /** Cross-origin access: see {@link CorsOptions}. Defaults to none (no CORS headers are sent). */
@@ -76,7 +76,7 @@ export interface ResolvedOptions {
   limits: WriterLimits;
   maxConnections: number;
   maxConnectionsPerAddress: number;
-  addressOf: (req: IncomingMessage) => string;
+  addressOf: (req: SseRequest) => string;
   retryAfter: number;
   cors: CorsPolicy | undefined;
   onConnect: ((ctx: SseContext) => void) | undefined;
@@ -161,6 +161,6 @@ const optionKeys: Record<keyof SseOptions, true> = {
 };
 const optionNames: ReadonlySet<string> = new Set(Object.keys(optionKeys));
 
-function remoteAddress(req: IncomingMessage): string {
+function remoteAddress(req: SseRequest): string {
   return req.socket.remoteAddress ?? '';
 }

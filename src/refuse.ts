@@ -1,4 +1,5 @@
-import { STATUS_CODES, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import { STATUS_CODES, type OutgoingHttpHeaders } from 'node:http';
+import { connectionHeaders, type SseResponse } from './http.js';
 import { HttpError } from './errors.js';
 
 /**
@@ -6,7 +7,7 @@ import { HttpError } from './errors.js';
  * status, headers and body; anything else is a plain 500 that says nothing of what went wrong.
  * `extra` (the listener's own headers, e.g. CORS) go out too; the error's headers win over them.
  */
-export function refuse(res: ServerResponse, error: unknown, extra: OutgoingHttpHeaders = {}): void {
+export function refuse(res: SseResponse, error: unknown, extra: OutgoingHttpHeaders = {}): void {
   if (res.headersSent) {
     // Too late for a status: someone else began the response. Cut it so the client sees a failure.
     res.destroy();
@@ -15,10 +16,14 @@ export function refuse(res: ServerResponse, error: unknown, extra: OutgoingHttpH
   const status = error instanceof HttpError ? error.status : 500;
   const body =
     error instanceof HttpError ? error.message : (STATUS_CODES[500] ?? 'Internal Server Error');
-  for (const [name, value] of Object.entries(extra))
-    if (value !== undefined) res.setHeader(name, value);
+  // HTTP/2 forbids connection-specific headers (e.g. the `Connection: close` of a shutdown's 503).
+  const http2 = 'stream' in res;
+  const set = (name: string, value: string | number | readonly string[]): void => {
+    if (!http2 || !connectionHeaders.has(name.toLowerCase())) res.setHeader(name, value);
+  };
+  for (const [name, value] of Object.entries(extra)) if (value !== undefined) set(name, value);
   if (error instanceof HttpError) {
-    for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
+    for (const [name, value] of Object.entries(error.headers)) set(name, value);
   }
   // These statuses never have a body.
   if (status === 204 || status === 205 || status === 304) {

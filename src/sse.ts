@@ -1,4 +1,5 @@
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { OutgoingHttpHeaders } from 'node:http';
+import type { SseRequest, SseResponse } from './http.js';
 import { serveStream, type LiveStream, type SseHandler, type StreamConfig } from './connection.js';
 import { isPreflight } from './cors.js';
 import { HttpError } from './errors.js';
@@ -13,9 +14,12 @@ import { emptyStats, type SseStats } from './stats.js';
 export type { SseHandler } from './connection.js';
 export type { SseOptions } from './options.js';
 
-/** A node:http request listener that is also Connect/Express middleware, with its figures and a shutdown. */
+/**
+ * A node:http request listener (node:http2's compat API too) that is also Connect/Express
+ * middleware, with its figures and a shutdown.
+ */
 export interface SseListener {
-  (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void): void;
+  (req: SseRequest, res: SseResponse, next?: (error?: unknown) => void): void;
   /** A snapshot of the listener's live figures. */
   readonly stats: SseStats;
   /**
@@ -85,14 +89,14 @@ export function sse(handler: SseHandler, options: SseOptions = {}): SseListener 
   const foreign = new HttpError(403, 'Origin not allowed');
   let closed: Promise<void> | undefined;
 
-  const turnAway = (res: ServerResponse, error: unknown): void => {
+  const turnAway = (res: SseResponse, error: unknown): void => {
     stats.refused++;
     refuse(res, error, config.heads.extra);
   };
 
   const listener = function sseListener(
-    req: IncomingMessage,
-    res: ServerResponse,
+    req: SseRequest,
+    res: SseResponse,
     next?: (error?: unknown) => void,
   ): void {
     let headers: OutgoingHttpHeaders | null = {};
@@ -172,7 +176,7 @@ export function sse(handler: SseHandler, options: SseOptions = {}): SseListener 
 }
 
 /** Resolves once every response has finished; destroys those still going after `timeout` ms. */
-function settle(responses: ServerResponse[], timeout: number): Promise<void> {
+function settle(responses: SseResponse[], timeout: number): Promise<void> {
   const waiting = responses.filter((res) => !res.writableFinished && !res.destroyed);
   if (waiting.length === 0) return Promise.resolve();
   return new Promise((resolve) => {

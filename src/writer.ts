@@ -1,4 +1,5 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { SseResponse } from './http.js';
 import { logError } from './report.js';
 import type { SseStats } from './stats.js';
 
@@ -41,11 +42,14 @@ export interface Writer {
 }
 
 export function createWriter(
-  res: ServerResponse,
+  response: SseResponse,
   limits: WriterLimits,
   stats: SseStats,
   onTooSlow: () => void,
 ): Writer {
+  // node:http2's compat response writes, drains and flushes its head the same way; its types
+  // just lack `flushHeaders`.
+  const res = response as ServerResponse;
   const { maxBufferedBytes: bound, onSlowClient } = limits;
   let pending = '';
   let pendingEvents = 0;
