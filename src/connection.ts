@@ -1,12 +1,20 @@
 import { isHttp2, type SseRequest, type SseResponse } from './http.js';
 import { isObservable, type Observable, type OperatorFunction, type Subscription } from 'rxjs';
 import { createContext, type SseContext } from './context.js';
-import { describe, encode, type EncodeOptions } from './encode.js';
+import { describe, type EncodeOptions } from './encode.js';
 import { HttpError } from './errors.js';
 import type { SseEvent } from './event.js';
 import type { HeadSet } from './headers.js';
 import { refuse } from './refuse.js';
-import { callHook, ignoreDeparture, isAbortOf, isPromiseLike, logError } from './report.js';
+import {
+  askOnError,
+  callHook,
+  ignoreDeparture,
+  isAbortOf,
+  isPromiseLike,
+  lastFrame,
+  logError,
+} from './report.js';
 import { heartbeatFrame } from './toWire.js';
 import type { SseStats } from './stats.js';
 import { createWriter, type WriterLimits } from './writer.js';
@@ -82,20 +90,8 @@ export function serveStream(
 
   const report = (error: unknown): SseEvent | undefined => {
     stats.errors++;
-    try {
-      if (ctx !== undefined) {
-        const last: unknown = onError(error, ctx);
-        if (!isPromiseLike(last)) return (last as SseEvent | undefined) ?? undefined;
-        // An async hook gets no last event (the stream ends now), but its failure is still seen.
-        last.then(undefined, (failure: unknown) => {
-          logError(new Error('rx-sse: options.onError rejected', { cause: failure }));
-        });
-        return undefined;
-      }
-      logError(error);
-    } catch (failure) {
-      logError(new Error('rx-sse: options.onError threw', { cause: failure }));
-    }
+    if (ctx !== undefined) return askOnError(onError, error, ctx);
+    logError(error);
     return undefined;
   };
 
@@ -258,19 +254,7 @@ export function serveStream(
 
   /** Ends the response, with `last` as its final event if there is one and it can be encoded. */
   const endWith = (last: SseEvent | undefined): void => {
-    let frame: string | undefined;
-    if (last !== undefined) {
-      try {
-        frame = encode(last, config.encodeOptions);
-      } catch (error) {
-        logError(
-          new Error('rx-sse: the last event (from onError or close()) cannot be sent', {
-            cause: error,
-          }),
-        );
-      }
-    }
-    writer.end(frame);
+    writer.end(lastFrame(last, config.encodeOptions));
   };
 
   config.live.add(live);

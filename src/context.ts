@@ -32,10 +32,26 @@ export function createContext(
 ): SseContext {
   const url = requestUrl(req);
   const sent = req.headers['last-event-id'];
-  const header = utf8Header(Array.isArray(sent) ? sent[0] : sent);
-  const raw = header !== undefined && header !== '' ? header : url.searchParams.get('lastEventId');
-  const lastEventId = raw && raw.length <= maxLastEventIdLength ? raw : undefined;
+  const lastEventId = lastEventIdOf(
+    Array.isArray(sent) ? sent[0] : sent,
+    url,
+    maxLastEventIdLength,
+  );
   return { req, url, lastEventId, signal };
+}
+
+/**
+ * Where a client wants to resume: the `Last-Event-ID` header as sent (read as UTF-8 where its
+ * bytes are), else the `lastEventId` query parameter; `undefined` when absent, empty or too long.
+ */
+export function lastEventIdOf(
+  header: string | null | undefined,
+  url: URL | undefined,
+  maxLength: number,
+): string | undefined {
+  const sent = utf8Header(header ?? undefined);
+  const raw = sent !== undefined && sent !== '' ? sent : url?.searchParams.get('lastEventId');
+  return raw && raw.length <= maxLength ? raw : undefined;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });

@@ -28,11 +28,15 @@ export interface HeadSet {
  * Names and values are checked as node:http would check them, so a CR or LF is refused here rather
  * than on the first request.
  */
-export function streamHeaders(extra: StreamHeaders | undefined = {}, varyOrigin = false): HeadSet {
+export function streamHeaders(
+  extra: StreamHeaders | undefined = {},
+  varyOrigin = false,
+  caller = 'sse',
+): HeadSet {
   const value: unknown = extra;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new TypeError(
-      `sse: options.headers must be an object of header names to values (got ${describe(value)})`,
+      `${caller}: options.headers must be an object of header names to values (got ${describe(value)})`,
     );
   }
   type Entry = [string, string | number | readonly string[]];
@@ -44,12 +48,12 @@ export function streamHeaders(extra: StreamHeaders | undefined = {}, varyOrigin 
   for (const [name, value] of Object.entries(extra)) {
     if (name.toLowerCase() === 'content-type') {
       throw new TypeError(
-        'sse: options.headers must not set Content-Type: a stream is text/event-stream',
+        `${caller}: options.headers must not set Content-Type: a stream is text/event-stream`,
       );
     }
     if (connectionHeaders.has(name.toLowerCase())) {
       throw new TypeError(
-        `sse: options.headers must not set ${name}: connection headers are the server's to manage (and HTTP/2 forbids them)`,
+        `${caller}: options.headers must not set ${name}: connection headers are the server's to manage (and HTTP/2 forbids them)`,
       );
     }
     try {
@@ -57,7 +61,7 @@ export function streamHeaders(extra: StreamHeaders | undefined = {}, varyOrigin 
       for (const item of [value].flat()) validateHeaderValue(name, String(item));
     } catch (error) {
       throw new TypeError(
-        `sse: options.headers[${JSON.stringify(name)}] is not a valid HTTP header (CR, LF and other control characters are refused)`,
+        `${caller}: options.headers[${JSON.stringify(name)}] is not a valid HTTP header (CR, LF and other control characters are refused)`,
         { cause: error },
       );
     }

@@ -1,5 +1,11 @@
 export { sse, type SseHandler, type SseListener, type SseOptions } from './sse.js';
 export type { EndReason, ErrorHook } from './connection.js';
+export {
+  toResponse,
+  type ResponseContext,
+  type ResponseHandler,
+  type ResponseOptions,
+} from './response.js';
 export type { CloseOptions } from './sse.js';
 export type { SseStats } from './stats.js';
 export type { CorsOptions } from './cors.js';

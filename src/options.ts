@@ -10,7 +10,7 @@ import type { StreamHeaders } from './headers.js';
 import { checkWireOptions, toWire, type WireOptions } from './toWire.js';
 import type { OperatorFunction } from 'rxjs';
 import type { SseEvent } from './event.js';
-import type { SlowClientPolicy, WriterLimits } from './writer.js';
+import { checkSlowClientPolicy, type SlowClientPolicy, type WriterLimits } from './writer.js';
 
 /** Options of {@link sse}. */
 export interface SseOptions extends WireOptions {
@@ -117,12 +117,7 @@ export function resolveOptions(handler: SseHandler, options: SseOptions): Resolv
   checkInteger('sse', 'options.maxConnections', maxConnections);
   checkInteger('sse', 'options.maxConnectionsPerAddress', maxConnectionsPerAddress);
   checkInteger('sse', 'options.retryAfter', retryAfter, 0);
-  const policy: unknown = onSlowClient;
-  if (policy !== 'close' && policy !== 'drop') {
-    throw new TypeError(
-      `sse: options.onSlowClient must be 'close' or 'drop' (got ${describe(policy)})`,
-    );
-  }
+  checkSlowClientPolicy('sse', onSlowClient);
   return {
     wire: toWire(options, scheduler),
     encodeOptions,

@@ -1,10 +1,19 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { SseResponse } from './http.js';
+import { describe } from './encode.js';
 import { logError } from './report.js';
 import type { SseStats } from './stats.js';
 
 /** What happens to a client that falls more than `maxBufferedBytes` behind. */
 export type SlowClientPolicy = 'close' | 'drop';
+
+export function checkSlowClientPolicy(caller: string, policy: unknown): void {
+  if (policy !== 'close' && policy !== 'drop') {
+    throw new TypeError(
+      `${caller}: options.onSlowClient must be 'close' or 'drop' (got ${describe(policy)})`,
+    );
+  }
+}
 
 /** How much one client may fall behind, and what then. */
 export interface WriterLimits {

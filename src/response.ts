@@ -1,0 +1,358 @@
+import type { OutgoingHttpHeaders } from 'node:http';
+import { asyncScheduler, isObservable, type Observable, type SchedulerLike } from 'rxjs';
+import { checkFunction, checkInteger, checkKeys, checkScheduler } from './check.js';
+import { defaultMaxLastEventIdLength, lastEventIdOf } from './context.js';
+import { describe } from './encode.js';
+import { HttpError } from './errors.js';
+import type { SseEvent } from './event.js';
+import { streamHeaders, type StreamHeaders } from './headers.js';
+import { askOnError, isPromiseLike, lastFrame, logError } from './report.js';
+import { checkWireOptions, toWire, type WireOptions } from './toWire.js';
+import { checkSlowClientPolicy, type SlowClientPolicy } from './writer.js';
+
+/** What a {@link toResponse} handler knows about the request it answers. */
+export interface ResponseContext {
+  /** `options.request`, when given. */
+  request: Request | undefined;
+  /** The request's URL, when there is a request. */
+  url: URL | undefined;
+  /**
+   * The `Last-Event-ID` header, else the `lastEventId` query parameter; `undefined` when absent,
+   * empty or longer than `maxLastEventIdLength`, or without a request.
+   */
+  lastEventId: string | undefined;
+  /** Aborts once the stream is over: the body was cancelled (the client left), completed or failed. */
+  signal: AbortSignal;
+}
+
+/** Makes the stream of a {@link toResponse}, directly or as a promise (e.g. after an auth check). */
+export type ResponseHandler = (
+  ctx: ResponseContext,
+) => Observable<SseEvent> | PromiseLike<Observable<SseEvent>>;
+
+/** Options of {@link toResponse}. */
+export interface ResponseOptions extends WireOptions {
+  /**
+   * The request being answered: where `ctx.url` and `ctx.lastEventId` come from, and whose
+   * `signal` (aborted by runtimes when the client goes away) also ends the stream. In Hono,
+   * `c.req.raw`; in a route handler, its `Request` argument.
+   */
+  request?: Request | undefined;
+  /** Headers added to the head (and to refusals); not `Content-Type` nor connection headers. */
+  headers?: StreamHeaders | undefined;
+  /**
+   * Called once for an error that ends the response (as `sse()`'s): once the body is streaming,
+   * the event it returns is the last one. Defaults to logging with `console.error`.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-invalid-void-type
+  onError?: ((error: unknown, ctx: ResponseContext) => SseEvent | undefined | void) | undefined;
+  /** Longest `Last-Event-ID` accepted; longer ones count as absent. Defaults to `1024`. */
+  maxLastEventIdLength?: number | undefined;
+  /**
+   * How far (bytes) the reader of the body may fall behind: what waits in the body's queue.
+   * Defaults to `1048576` (1 MiB).
+   */
+  maxBufferedBytes?: number | undefined;
+  /** Past `maxBufferedBytes`: `'close'` (default) errors the body, so the runtime cuts the connection; `'drop'` skips events. */
+  onSlowClient?: SlowClientPolicy | undefined;
+  /** Where heartbeat timers run. Defaults to `asyncScheduler`. */
+  scheduler?: SchedulerLike | undefined;
+}
+
+/**
+ * Answers a request of a fetch-style runtime (Hono, Bun, Deno, route handlers) with a stream: a
+ * web-standard `Response` whose body is a `ReadableStream` of the events in wire format — the same
+ * encoder, `retry` preamble and idle heartbeat as {@link sse}.
+ *
+ * `source` is an Observable or a handler called with a {@link ResponseContext}. A handler that
+ * throws or rejects, or an Observable that errors synchronously on subscribe, is a real status
+ * ({@link HttpError}'s, else 500) and no stream. Otherwise the promise resolves at once to a `200`
+ * whose body carries each event as it comes (events of one turn leave as one chunk), ends when the
+ * Observable completes, and — when the body is cancelled (the client left) or `request.signal`
+ * aborts — unsubscribes and aborts `ctx.signal`. For `HEAD` the body is `null`.
+ *
+ * Bad arguments throw a `TypeError` at the call, naming what was wrong.
+ *
+ * ## Example
+ * ```ts
+ * import { Hono } from 'hono';
+ * import { interval, map, take } from 'rxjs';
+ * import { toResponse } from 'rx-sse';
+ *
+ * const app = new Hono();
+ * app.get('/counter', (c) =>
+ *   toResponse(interval(1000).pipe(take(10), map((i) => ({ event: 'counter', data: i }))), {
+ *     request: c.req.raw,
+ *   }),
+ * );
+ * ```
+ */
+export function toResponse(
+  source: Observable<SseEvent> | ResponseHandler,
+  options: ResponseOptions = {},
+): Promise<Response> {
+  const setup = checkResponseOptions(source, options);
+  const { request } = options;
+  const controller = new AbortController();
+  const url = request === undefined ? undefined : new URL(request.url);
+  const ctx: ResponseContext = {
+    request,
+    url,
+    lastEventId: lastEventIdOf(request?.headers.get('last-event-id'), url, setup.maxIdLength),
+    signal: controller.signal,
+  };
+
+  /** An answer instead of a stream: the status of an HttpError, else a plain 500. */
+  const refusal = (error: unknown): Response => {
+    controller.abort();
+    const headers = new Headers();
+    setAll(headers, setup.extra);
+    if (!(error instanceof HttpError)) {
+      askOnError(setup.onError, error, ctx);
+      headers.set('Content-Type', 'text/plain; charset=utf-8');
+      headers.set('Cache-Control', 'no-store');
+      return new Response('Internal Server Error', { status: 500, headers });
+    }
+    setAll(headers, error.headers);
+    if (error.status === 204 || error.status === 205 || error.status === 304) {
+      return new Response(null, { status: error.status, headers });
+    }
+    headers.set('Content-Type', 'text/plain; charset=utf-8');
+    headers.set('Cache-Control', 'no-store');
+    return new Response(error.message, { status: error.status, headers });
+  };
+
+  const answer = (stream: unknown): Response => {
+    if (!isObservable(stream)) {
+      return refusal(
+        new TypeError(
+          `toResponse: the handler returned ${describe(stream)}, not an Observable of events`,
+        ),
+      );
+    }
+    return openStream(stream as Observable<SseEvent>, setup, ctx, controller, refusal);
+  };
+
+  if (typeof source !== 'function') return Promise.resolve(answer(source));
+  try {
+    const made = source(ctx);
+    if (isObservable(made) || !isPromiseLike(made)) return Promise.resolve(answer(made));
+    return Promise.resolve(made).then(answer, refusal);
+  } catch (error) {
+    return Promise.resolve(refusal(error));
+  }
+}
+
+/** {@link ResponseOptions} checked, with every default filled in. */
+interface ResponseSetup {
+  wire: ReturnType<typeof toWire>;
+  encodeOptions: ReturnType<typeof checkWireOptions>['encodeOptions'];
+  head: Headers;
+  extra: OutgoingHttpHeaders;
+  // eslint-disable-next-line @typescript-eslint/no-invalid-void-type
+  onError: (error: unknown, ctx: ResponseContext) => SseEvent | undefined | void;
+  maxIdLength: number;
+  bound: number;
+  policy: SlowClientPolicy;
+}
+
+const optionKeys: Record<keyof ResponseOptions, true> = {
+  retry: true,
+  heartbeat: true,
+  serialize: true,
+  request: true,
+  headers: true,
+  onError: true,
+  maxLastEventIdLength: true,
+  maxBufferedBytes: true,
+  onSlowClient: true,
+  scheduler: true,
+};
+const optionNames: ReadonlySet<string> = new Set(Object.keys(optionKeys));
+
+function checkResponseOptions(source: unknown, options: ResponseOptions): ResponseSetup {
+  const caller = 'toResponse';
+  if (typeof source !== 'function' && !isObservable(source)) {
+    throw new TypeError(
+      `${caller}: the source must be an Observable of events or a handler that returns one (got ${describe(source)})`,
+    );
+  }
+  checkKeys(caller, options, optionNames);
+  const {
+    request,
+    onError = logError,
+    maxLastEventIdLength = defaultMaxLastEventIdLength,
+    maxBufferedBytes = 1024 * 1024,
+    onSlowClient = 'close',
+    scheduler = asyncScheduler,
+  } = options;
+  const candidate = request as Partial<Request> | undefined;
+  if (
+    request !== undefined &&
+    (typeof candidate?.url !== 'string' || typeof candidate.headers?.get !== 'function')
+  ) {
+    throw new TypeError(
+      `${caller}: options.request must be the Request being answered (got ${describe(request)})`,
+    );
+  }
+  if (request !== undefined && !URL.canParse(request.url)) {
+    throw new TypeError(
+      `${caller}: options.request.url must be an absolute URL (got ${JSON.stringify(request.url)})`,
+    );
+  }
+  const { encodeOptions } = checkWireOptions(options, caller);
+  checkFunction(caller, 'options.onError', onError);
+  checkInteger(caller, 'options.maxLastEventIdLength', maxLastEventIdLength);
+  checkInteger(caller, 'options.maxBufferedBytes', maxBufferedBytes);
+  checkSlowClientPolicy(caller, onSlowClient);
+  checkScheduler(caller, 'options.scheduler', scheduler);
+  const heads = streamHeaders(options.headers, false, caller);
+  const head = new Headers();
+  setAll(head, heads.plain);
+  return {
+    wire: toWire(options, scheduler),
+    encodeOptions,
+    head,
+    extra: heads.extra,
+    onError,
+    maxIdLength: maxLastEventIdLength,
+    bound: maxBufferedBytes,
+    policy: onSlowClient,
+  };
+}
+
+/** Sets each header of `record` on `headers`, replacing what was there; a list is several values. */
+function setAll(
+  headers: Headers,
+  record: Readonly<Record<string, string | number | readonly string[] | undefined>>,
+): void {
+  for (const [name, value] of Object.entries(record)) {
+    if (value === undefined) continue;
+    headers.delete(name);
+    for (const item of [value].flat()) headers.append(name, String(item));
+  }
+}
+
+/**
+ * Subscribes, and answers with the stream unless it failed within the synchronous window of
+ * subscribe (then the answer is a status). Frames of one turn are joined into one chunk; the
+ * body's queue is bounded by `maxBufferedBytes`.
+ */
+function openStream(
+  stream: Observable<SseEvent>,
+  setup: ResponseSetup,
+  ctx: ResponseContext,
+  controller: AbortController,
+  refusal: (error: unknown) => Response,
+): Response {
+  const encoder = new TextEncoder();
+  let body: ReadableStreamDefaultController<Uint8Array> | undefined;
+  let pending = '';
+  let scheduled = false;
+  let done = false;
+  let early: { error: unknown } | 'complete' | undefined;
+  let subscribing = true;
+  const requestSignal = ctx.request?.signal;
+
+  /** Stops everything the stream holds, once: the subscription, the signal, the listener. */
+  const finish = (): void => {
+    if (done) return;
+    done = true;
+    pending = '';
+    requestSignal?.removeEventListener('abort', onRequestAbort);
+    controller.abort();
+    try {
+      subscription.unsubscribe();
+    } catch (error) {
+      askOnError(setup.onError, error, ctx);
+    }
+  };
+
+  const flush = (): void => {
+    scheduled = false;
+    if (done || body === undefined || pending === '') return;
+    const chunk = encoder.encode(pending);
+    pending = '';
+    const room = body.desiredSize ?? Infinity;
+    if (chunk.byteLength > room) {
+      if (setup.policy === 'drop') return;
+      const cut = body;
+      finish();
+      cut.error(
+        new Error(
+          `rx-sse: the reader of the body fell more than maxBufferedBytes (${setup.bound}) behind`,
+        ),
+      );
+      return;
+    }
+    body.enqueue(chunk);
+  };
+
+  /** Ends the body after whatever is queued and `last`. */
+  const end = (last?: string): void => {
+    if (done) return;
+    const rest = pending + (last ?? '');
+    const open = body;
+    finish();
+    if (open === undefined) return;
+    if (rest !== '') open.enqueue(encoder.encode(rest));
+    open.close();
+  };
+
+  const onRequestAbort = (): void => {
+    const open = body;
+    finish();
+    try {
+      open?.close();
+    } catch {
+      // Already closed or errored by the runtime: nothing left to end.
+    }
+  };
+
+  const subscription = stream.pipe(setup.wire).subscribe({
+    next: (frame) => {
+      if (done) return;
+      pending += frame;
+      if (body !== undefined && !scheduled) {
+        scheduled = true;
+        queueMicrotask(flush);
+      }
+    },
+    error: (error: unknown) => {
+      if (subscribing) early = { error };
+      else end(lastFrame(askOnError(setup.onError, error, ctx), setup.encodeOptions));
+    },
+    complete: () => {
+      if (subscribing) early = 'complete';
+      else end();
+    },
+  });
+  subscribing = false;
+  if (early !== undefined && early !== 'complete') {
+    const { error } = early;
+    finish();
+    return refusal(error);
+  }
+  if (ctx.request?.method === 'HEAD') {
+    finish();
+    return new Response(null, { status: 200, headers: setup.head });
+  }
+  const readable = new ReadableStream<Uint8Array>(
+    {
+      start(opened) {
+        body = opened;
+      },
+      cancel() {
+        finish();
+      },
+    },
+    { highWaterMark: setup.bound, size: (chunk) => chunk.byteLength },
+  );
+  if (early === 'complete') end();
+  else if (requestSignal?.aborted) onRequestAbort();
+  else {
+    requestSignal?.addEventListener('abort', onRequestAbort, { once: true });
+    if (pending !== '') flush();
+  }
+  return new Response(readable, { status: 200, headers: setup.head });
+}
