@@ -1,3 +1,5 @@
+import type { ZlibOptions } from 'node:zlib';
+import { acceptsGzip } from './compress.js';
 import { isHttp2, type SseRequest, type SseResponse } from './http.js';
 import { isObservable, type Observable, type OperatorFunction, type Subscription } from 'rxjs';
 import { createContext, type SseContext } from './context.js';
@@ -48,6 +50,8 @@ export interface StreamConfig {
   onError: ErrorHook;
   maxLastEventIdLength: number;
   limits: WriterLimits;
+  /** gzip settings, when streams are compressed for clients that accept it. */
+  compress: ZlibOptions | undefined;
   /** The retry preamble, which is not counted as an event. */
   preamble: string | undefined;
   stats: SseStats;
@@ -76,14 +80,24 @@ export function serveStream(
   const { heads, onError, stats } = config;
   const http2 = isHttp2(req);
   const controller = new AbortController();
-  const writer = createWriter(res, config.limits, stats, () => {
-    if (state === 'done') return;
-    stats.closedSlow++;
-    finish('slow', () => {
-      writer.discard();
-      res.destroy();
-    });
-  });
+  const gzip =
+    config.compress !== undefined && acceptsGzip(req.headers['accept-encoding'])
+      ? config.compress
+      : undefined;
+  const writer = createWriter(
+    res,
+    config.limits,
+    stats,
+    () => {
+      if (state === 'done') return;
+      stats.closedSlow++;
+      finish('slow', () => {
+        writer.discard();
+        res.destroy();
+      });
+    },
+    gzip,
+  );
   let ctx: SseContext | undefined;
   let state: State = 'pending';
   let subscription: Subscription | undefined;

@@ -30,7 +30,7 @@ export interface HeadSet {
  */
 export function streamHeaders(
   extra: StreamHeaders | undefined = {},
-  varyOrigin = false,
+  vary: { origin?: boolean | undefined; encoding?: boolean | undefined } = {},
   caller = 'sse',
 ): HeadSet {
   const value: unknown = extra;
@@ -68,13 +68,19 @@ export function streamHeaders(
     merged.set(name.toLowerCase(), [name, value]);
     own.set(name.toLowerCase(), [name, value]);
   }
-  if (varyOrigin) {
+  /** Adds `name` to the Vary header of `headers`. */
+  const addVary = (headers: Map<string, Entry>, name: string): void => {
+    const vary = headers.get('vary');
+    const value = vary === undefined ? name : `${[vary[1]].flat().join(', ')}, ${name}`;
+    headers.set('vary', [vary?.[0] ?? 'Vary', value]);
+  };
+  if (vary.origin === true) {
     // Answers that depend on Origin must say so, or a shared cache hands one origin's to another.
-    const vary = merged.get('vary');
-    const value = vary === undefined ? 'Origin' : `${[vary[1]].flat().join(', ')}, Origin`;
-    merged.set('vary', [vary?.[0] ?? 'Vary', value]);
-    own.set('vary', [vary?.[0] ?? 'Vary', value]);
+    addVary(merged, 'Origin');
+    addVary(own, 'Origin');
   }
+  // Streams are gzipped or not by Accept-Encoding (refusals never are).
+  if (vary.encoding === true) addVary(merged, 'Accept-Encoding');
   const plain = Object.freeze(Object.fromEntries(merged.values())) as OutgoingHttpHeaders;
   // HTTP/2 forbids connection-specific headers; HTTP/1.1 proxies want to be told to keep it open.
   const keepAlive = Object.freeze({ ...plain, Connection: 'keep-alive' }) as OutgoingHttpHeaders;

@@ -9,6 +9,7 @@ export {
 export type { CloseOptions } from './sse.js';
 export type { SseStats } from './stats.js';
 export type { CorsOptions } from './cors.js';
+export type { CompressOptions } from './compress.js';
 export type { SlowClientPolicy } from './writer.js';
 export { encode, preEncode, type EncodeOptions } from './encode.js';
 export { toWire, type WireOptions } from './toWire.js';

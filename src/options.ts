@@ -1,3 +1,5 @@
+import type { ZlibOptions } from 'node:zlib';
+import { checkCompress, type CompressOptions } from './compress.js';
 import type { SseRequest } from './http.js';
 import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import type { EndReason, ErrorHook, SseHandler } from './connection.js';
@@ -60,6 +62,13 @@ export interface SseOptions extends WireOptions {
   retryAfter?: number | undefined;
   /** Cross-origin access: see {@link CorsOptions}. Defaults to none (no CORS headers are sent). */
   cors?: CorsOptions | undefined;
+  /**
+   * gzip streams for clients that accept it (`Accept-Encoding`), each turn's events flushed at
+   * once so none is held back. Costs CPU and ~256 KiB of zlib state per compressed stream at the
+   * defaults (see {@link CompressOptions} to trade ratio for memory); pays off for large, repetitive
+   * events (JSON) over slow or metered links. Defaults to `false`.
+   */
+  compress?: boolean | CompressOptions | undefined;
   /** Called when a stream opens (its head is out). A hook that throws is logged and ignored. */
   onConnect?: ((ctx: SseContext) => void) | undefined;
   /** Called once when an open stream ends, with why. A hook that throws is logged and ignored. */
@@ -79,6 +88,7 @@ export interface ResolvedOptions {
   addressOf: (req: SseRequest) => string;
   retryAfter: number;
   cors: CorsPolicy | undefined;
+  compress: ZlibOptions | undefined;
   onConnect: ((ctx: SseContext) => void) | undefined;
   onDisconnect: ((ctx: SseContext, reason: EndReason) => void) | undefined;
 }
@@ -130,6 +140,7 @@ export function resolveOptions(handler: SseHandler, options: SseOptions): Resolv
     addressOf,
     retryAfter,
     cors: options.cors === undefined ? undefined : corsPolicy(options.cors),
+    compress: checkCompress('sse', options.compress),
     onConnect,
     onDisconnect,
   };
@@ -151,6 +162,7 @@ const optionKeys: Record<keyof SseOptions, true> = {
   addressOf: true,
   retryAfter: true,
   cors: true,
+  compress: true,
   onConnect: true,
   onDisconnect: true,
 };

@@ -206,7 +206,7 @@ function checkResponseOptions(source: unknown, options: ResponseOptions): Respon
   checkInteger(caller, 'options.maxBufferedBytes', maxBufferedBytes);
   checkSlowClientPolicy(caller, onSlowClient);
   checkScheduler(caller, 'options.scheduler', scheduler);
-  const heads = streamHeaders(options.headers, false, caller);
+  const heads = streamHeaders(options.headers, {}, caller);
   const head = new Headers();
   setAll(head, heads.plain);
   return {

@@ -77,7 +77,10 @@ export function sse(handler: SseHandler, options: SseOptions = {}): SseListener 
   const config: StreamConfig = {
     ...resolved,
     handler,
-    heads: streamHeaders(options.headers, cors?.varies),
+    heads: streamHeaders(options.headers, {
+      origin: cors?.varies,
+      encoding: resolved.compress !== undefined,
+    }),
     stats,
     live,
     closing,

@@ -1,5 +1,8 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { SseResponse } from './http.js';
+import type { Writable } from 'node:stream';
+import type { Gzip, ZlibOptions } from 'node:zlib';
+import { createFlushingGzip } from './compress.js';
 import { describe } from './encode.js';
 import { logError } from './report.js';
 import type { SseStats } from './stats.js';
@@ -31,6 +34,9 @@ export interface WriterLimits {
  * bounded by `maxBufferedBytes`, a single turn's burst included: past it, the `close` policy cuts
  * the connection (the client reconnects with Last-Event-ID) and `drop` skips frames until the
  * client catches up. A client that keeps up costs one byte count per turn, no more.
+ *
+ * With `compress`, frames go through a gzip stream piped to the response, flushed per write (so
+ * per turn); what the compressor holds counts toward the bound, and it is destroyed with the stream.
  */
 export interface Writer {
   /**
@@ -55,6 +61,7 @@ export function createWriter(
   limits: WriterLimits,
   stats: SseStats,
   onTooSlow: () => void,
+  compress?: ZlibOptions,
 ): Writer {
   // node:http2's compat response writes, drains and flushes its head the same way; its types
   // just lack `flushHeaders`.
@@ -69,6 +76,12 @@ export function createWriter(
   let blocked = false;
   /** Bytes in `pending` while blocked. */
   let backlog = 0;
+  /** Where frames are written: the response, or a gzip stream piped to it (from `open`). */
+  let out: Writable = res;
+  let gzip: Gzip | undefined;
+  /** What the client is owed beyond `pending`: node's buffer, and the compressor's. */
+  const owed = (): number =>
+    res.writableLength + (gzip === undefined ? 0 : gzip.writableLength + gzip.readableLength);
 
   /** Past the bound: skip (counted) or cut. */
   const overflow = (events: number): void => {
@@ -84,14 +97,15 @@ export function createWriter(
     pending = '';
     pendingEvents = 0;
     const bytes = Buffer.byteLength(chunk);
-    if (!force && res.writableLength + bytes > bound) {
-      if (res.writableLength === 0) hintBurst(limits, bytes);
+    const already = owed();
+    if (!force && already + bytes > bound) {
+      if (already === 0) hintBurst(limits, bytes);
       overflow(events);
       return;
     }
     stats.bytes += bytes;
     stats.events += events;
-    if (!res.write(chunk)) {
+    if (!out.write(chunk)) {
       blocked = true;
       backlog = 0;
     }
@@ -107,7 +121,7 @@ export function createWriter(
       if (done) return;
       if (blocked) {
         const bytes = Buffer.byteLength(frame);
-        if (res.writableLength + backlog + bytes > bound) {
+        if (owed() + backlog + bytes > bound) {
           overflow(event ? 1 : 0);
           return;
         }
@@ -121,7 +135,21 @@ export function createWriter(
       }
     },
     open(headers) {
-      res.writeHead(200, headers);
+      if (compress === undefined) {
+        res.writeHead(200, headers);
+      } else {
+        res.writeHead(200, { ...headers, 'Content-Encoding': 'gzip' });
+        gzip = createFlushingGzip(compress);
+        // A failure of the compressor ends this response, as a socket error would.
+        gzip.on('error', (error) => {
+          logError(error);
+          res.destroy();
+        });
+        res.off('drain', onDrain);
+        gzip.on('drain', onDrain);
+        gzip.pipe(res);
+        out = gzip;
+      }
       opened = true;
       if (pending === '') res.flushHeaders();
       else flush();
@@ -134,13 +162,16 @@ export function createWriter(
       }
       flush(true);
       done = true;
-      res.off('drain', onDrain);
-      res.end();
+      out.off('drain', onDrain);
+      // A gzip stream ends the response once its last bytes are through (it is piped).
+      out.end();
     },
     discard() {
       done = true;
       pending = '';
-      res.off('drain', onDrain);
+      out.off('drain', onDrain);
+      // The compressor's memory goes now, not when the collector finds it.
+      gzip?.destroy();
     },
   };
 }
