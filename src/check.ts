@@ -1,12 +1,13 @@
 import type { SchedulerLike } from 'rxjs';
-import { describe } from './encode.js';
+import { describe } from './describe.js';
 
-// Setup-time checks shared by sse(), channels and their options: each mistake is a TypeError
-// that names the caller and the option, thrown before any client connects.
+// Setup-time checks shared by sse(), channels, the clients and their options: each mistake is a
+// TypeError that names the caller and the option, thrown before any client connects. No runtime
+// imports beyond ./describe.js: the browser helper uses them too.
 
 /** Refuses a non-object and any key not in `names` (a typo would otherwise be silently ignored). */
 export function checkKeys(caller: string, options: unknown, names: ReadonlySet<string>): void {
-  if (typeof options !== 'object' || options === null) {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new TypeError(`${caller}: options must be an object (got ${describe(options)})`);
   }
   for (const key of Object.keys(options)) {

@@ -1,0 +1,6 @@
+export { EventSourceError } from './EventSourceError.js';
+export {
+  fromEventSource,
+  type EventSourceMessage,
+  type FromEventSourceOptions,
+} from './fromEventSource.js';
