@@ -87,7 +87,7 @@ describe('gzip (options.compress)', function () {
       expect(stream.headers.vary).to.equal('Accept-Encoding');
       stream.close();
     }
-    for (const accept of ['*', 'GZIP', 'deflate, x-gzip', 'gzip;q=0.001']) {
+    for (const accept of ['*', 'GZIP', 'deflate, x-gzip', 'gzip;q=0.001', 'x-gzip;q=0, gzip']) {
       const stream = await openCompressed(origin, accept);
       expect(stream.headers['content-encoding'], accept).to.equal('gzip');
       stream.close();
@@ -139,6 +139,17 @@ describe('gzip (options.compress)', function () {
     stream.close();
     await waitFor(() => torn === 1, 'the subscription torn down');
     expect(listener.stats.open).to.equal(0);
+  });
+
+  it('keeps the Vary an earlier middleware set, adding Accept-Encoding to it', async function () {
+    const listener = sse(() => NEVER, { heartbeat: false, compress: true });
+    server = await startServer((req, res) => {
+      res.setHeader('Vary', 'Origin');
+      listener(req, res);
+    });
+    const stream = await openCompressed(server.origin, 'gzip');
+    expect(stream.headers.vary).to.equal('Origin, Accept-Encoding');
+    stream.close();
   });
 
   it('keeps the bound: a client that stops reading is cut', async function () {

@@ -146,10 +146,16 @@ describe('sse() on node:http2 (secure server, compat API)', function () {
     const { session } = await serve((ctx) => {
       if (ctx.lastEventId === undefined) {
         throw new HttpError(401, 'who are you', {
-          headers: { 'WWW-Authenticate': 'Bearer', Connection: 'close', 'Keep-Alive': 'x' },
+          headers: {
+            'WWW-Authenticate': 'Bearer',
+            Connection: 'close',
+            'Keep-Alive': 'x',
+            TE: 'gzip',
+            'HTTP2-Settings': 'x',
+          },
         });
       }
-      return of({ data: `after ${ctx.lastEventId}` });
+      return of({ data: `after ${ctx.lastEventId} at ${ctx.url.href}` });
     });
     const refused = open(session, '/');
     const head = await refused.headers;
@@ -161,7 +167,11 @@ describe('sse() on node:http2 (secure server, compat API)', function () {
     expect(refused.text()).to.equal('who are you');
     const resumed = open(session, '/', { 'last-event-id': '41' });
     await resumed.ended;
-    expect(parseEvents(resumed.text()).map((e) => e.data)).to.deep.equal(['after 41']);
+    // The URL's host is the request's `:authority`, as `Host` is on HTTP/1.
+    const { port } = server?.address() as AddressInfo;
+    expect(parseEvents(resumed.text()).map((e) => e.data)).to.deep.equal([
+      `after 41 at https://127.0.0.1:${port}/`,
+    ]);
   });
 
   it('shuts down: open streams get the last event, new ones a 503, the session survives', async function () {
@@ -233,7 +243,14 @@ describe('sse() on node:http2 (secure server, compat API)', function () {
   });
 
   it('refuses connection-specific headers in options.headers, naming the header', function () {
-    for (const name of ['Connection', 'Keep-Alive', 'transfer-encoding', 'Upgrade']) {
+    for (const name of [
+      'Connection',
+      'Keep-Alive',
+      'transfer-encoding',
+      'Upgrade',
+      'TE',
+      'HTTP2-Settings',
+    ]) {
       expect(() => sse(() => NEVER, { headers: { [name]: 'x' } }), name).to.throw(
         TypeError,
         `options.headers must not set ${name}`,

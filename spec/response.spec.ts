@@ -1,7 +1,18 @@
 import { expect } from 'chai';
 import { getRequestListener } from '@hono/node-server';
 import { Hono } from 'hono';
-import { concat, finalize, interval, map, NEVER, of, Subject, take, throwError } from 'rxjs';
+import {
+  concat,
+  finalize,
+  interval,
+  map,
+  NEVER,
+  Observable,
+  of,
+  Subject,
+  take,
+  throwError,
+} from 'rxjs';
 import sinon from 'sinon';
 import { HttpError, toResponse, type ResponseContext, type SseEvent } from 'rx-sse';
 import { createChannel } from 'rx-sse/channel';
@@ -275,6 +286,29 @@ describe('toResponse()', function () {
       expect(await chunks).to.deep.equal([]);
       expect(finalized.callCount).to.equal(1);
     });
+  });
+
+  it('aborts ctx.signal as soon as the request is aborted, even while the handler still works', async function () {
+    const abort = new AbortController();
+    const subscribed = sinon.spy();
+    let signal: AbortSignal | undefined;
+    let release!: () => void;
+    const working = new Promise<void>((resolve) => (release = resolve));
+    const answer = toResponse(
+      async (ctx) => {
+        signal = ctx.signal;
+        await working;
+        return new Observable<SseEvent>(subscribed);
+      },
+      { request: new Request('http://127.0.0.1/events', { signal: abort.signal }) },
+    );
+    abort.abort();
+    expect(signal?.aborted).to.equal(true);
+    release();
+    const response = await answer;
+    // Nobody is left to read it: the stream is not even subscribed.
+    expect(subscribed.called).to.equal(false);
+    expect(response.body).to.equal(null);
   });
 
   it('refuses bad arguments at the call, naming them', function () {

@@ -124,7 +124,13 @@ export function serveStream(
     // Abort first: code that listens on the signal learns the stream is over even if a teardown
     // below throws.
     controller.abort();
-    end();
+    try {
+      end();
+    } catch (error) {
+      // Answering failed (node refused a header, the socket broke): the request still ends.
+      logError(error);
+      res.destroy();
+    }
     try {
       subscription?.unsubscribe();
     } catch (error) {
@@ -288,8 +294,16 @@ export function serveStream(
   try {
     ctx = createContext(req, controller.signal, config.maxLastEventIdLength);
     const result = config.handler(ctx);
-    if (!isObservable(result) && isPromiseLike(result)) result.then(startSafely, fail);
-    else startSafely(result);
+    if (!isObservable(result) && isPromiseLike(result)) {
+      // `fail` ends the request whatever happens; should it throw all the same, the request is
+      // cut rather than the rejection left unhandled.
+      Promise.resolve(result)
+        .then(startSafely, fail)
+        .catch((error: unknown) => {
+          logError(error);
+          res.destroy();
+        });
+    } else startSafely(result);
   } catch (error) {
     fail(error);
   }

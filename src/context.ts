@@ -75,7 +75,8 @@ const hostPattern = /^[\w.~!$&'()*+,;=:%[\]-]+$/;
 function requestUrl(req: SseRequest): URL {
   const scheme = (req.socket as Partial<TLSSocket> | null)?.encrypted ? 'https' : 'http';
   const path = req.url ?? '/';
-  const sentHost = req.headers.host;
+  // HTTP/2 names the host in `:authority` (a `host` header is optional there).
+  const sentHost = req.headers.host ?? (req.headers[':authority'] as string | undefined);
   // A Host header that is not a host must not cost the client its stream; the path still counts.
   const host = sentHost !== undefined && hostPattern.test(sentHost) ? sentHost : 'localhost';
   try {

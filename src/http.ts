@@ -13,8 +13,8 @@ export function isHttp2(req: SseRequest): req is Http2ServerRequest {
 }
 
 /**
- * Headers that describe one HTTP/1 connection rather than the response. HTTP/2 forbids them
- * (node:http2 throws on all but `Connection`), and on HTTP/1 they are the server's to manage.
+ * Headers that describe one connection rather than the response. HTTP/2 forbids them (node:http2
+ * throws on all but `Connection`), and on HTTP/1 they are the server's to manage.
  */
 export const connectionHeaders: ReadonlySet<string> = new Set([
   'connection',
@@ -22,4 +22,7 @@ export const connectionHeaders: ReadonlySet<string> = new Set([
   'proxy-connection',
   'transfer-encoding',
   'upgrade',
+  // HTTP/2's own: node:http2 refuses them in a response too.
+  'te',
+  'http2-settings',
 ]);

@@ -95,6 +95,22 @@ export function toResponse(
   const { request } = options;
   const controller = new AbortController();
   const url = request === undefined ? undefined : new URL(request.url);
+  // The client may leave while an async handler still works: ctx.signal tells it at once.
+  const requestSignal = request?.signal;
+  if (requestSignal?.aborted === true) controller.abort();
+  else if (requestSignal !== undefined) {
+    const forward = (): void => {
+      controller.abort();
+    };
+    requestSignal.addEventListener('abort', forward, { once: true });
+    controller.signal.addEventListener(
+      'abort',
+      () => {
+        requestSignal.removeEventListener('abort', forward);
+      },
+      { once: true },
+    );
+  }
   const ctx: ResponseContext = {
     request,
     url,
@@ -130,6 +146,8 @@ export function toResponse(
         ),
       );
     }
+    // The client left while the handler worked: nothing to subscribe for, no one to answer.
+    if (controller.signal.aborted) return new Response(null, { status: 204 });
     return openStream(stream as Observable<SseEvent>, setup, ctx, controller, refusal);
   };
 
@@ -252,14 +270,13 @@ function openStream(
   let done = false;
   let early: { error: unknown } | 'complete' | undefined;
   let subscribing = true;
-  const requestSignal = ctx.request?.signal;
 
   /** Stops everything the stream holds, once: the subscription, the signal, the listener. */
   const finish = (): void => {
     if (done) return;
     done = true;
     pending = '';
-    requestSignal?.removeEventListener('abort', onRequestAbort);
+    ctx.signal.removeEventListener('abort', onAbort);
     controller.abort();
     try {
       subscription.unsubscribe();
@@ -299,7 +316,8 @@ function openStream(
     open.close();
   };
 
-  const onRequestAbort = (): void => {
+  /** The request was aborted (the client left): the body ends here. */
+  const onAbort = (): void => {
     const open = body;
     finish();
     try {
@@ -349,9 +367,8 @@ function openStream(
     { highWaterMark: setup.bound, size: (chunk) => chunk.byteLength },
   );
   if (early === 'complete') end();
-  else if (requestSignal?.aborted) onRequestAbort();
   else {
-    requestSignal?.addEventListener('abort', onRequestAbort, { once: true });
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
     if (pending !== '') flush();
   }
   return new Response(readable, { status: 200, headers: setup.head });

@@ -135,11 +135,16 @@ export function createWriter(
       }
     },
     open(headers) {
+      const head = keepingVary(res, headers);
       if (compress === undefined) {
-        res.writeHead(200, headers);
+        res.writeHead(200, head);
       } else {
-        res.writeHead(200, { ...headers, 'Content-Encoding': 'gzip' });
-        gzip = createFlushingGzip(compress);
+        res.writeHead(200, { ...head, 'Content-Encoding': 'gzip' });
+        const compressor = createFlushingGzip(compress);
+        gzip = compressor;
+        // However the response ends — a client leaving after end() while the compressor still
+        // holds a backlog included — the compressor's memory goes with it.
+        res.once('close', () => compressor.destroy());
         // A failure of the compressor ends this response, as a socket error would.
         gzip.on('error', (error) => {
           logError(error);
@@ -174,6 +179,23 @@ export function createWriter(
       gzip?.destroy();
     },
   };
+}
+
+/**
+ * The head with a `Vary` that also keeps what earlier middleware set on `res` (say, the `cors`
+ * package's `Vary: Origin`): `writeHead` would otherwise replace it. Costs nothing without one.
+ */
+function keepingVary(res: ServerResponse, headers: OutgoingHttpHeaders): OutgoingHttpHeaders {
+  const before = res.getHeader('vary');
+  if (before === undefined) return headers;
+  const name = Object.keys(headers).find((key) => key.toLowerCase() === 'vary');
+  if (name === undefined) return headers;
+  const values = new Map<string, string>();
+  for (const item of [before, headers[name]].flat().join(',').split(',')) {
+    const value = item.trim();
+    if (value !== '') values.set(value.toLowerCase(), value);
+  }
+  return { ...headers, [name]: [...values.values()].join(', ') };
 }
 
 const hinted = new WeakSet<WriterLimits>();
