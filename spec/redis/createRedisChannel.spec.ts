@@ -81,6 +81,27 @@ describe('createRedisChannel (on a real redis-server)', function () {
     expect(b.lastId).to.equal(ids.at(-1));
   });
 
+  it('should store publishes in the order they were made, even a burst made before any reply', async () => {
+    const a = await channel();
+    const origin = await serve(a);
+    const reader = await openStream(origin);
+    await waitFor(() => a.subscribers === 1, 'the subscriber');
+    // Three bursts of ten, a turn apart and none awaited: the first publishes of a fresh
+    // connection are still in flight when the later ones are made.
+    const published: Promise<string>[] = [];
+    for (let burst = 0; burst < 3; burst++) {
+      for (let n = 0; n < 10; n++) published.push(a.send(String(burst * 10 + n)));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const ids = await Promise.all(published);
+    const inOrder = Array.from({ length: 30 }, (_, i) => String(i));
+    const stored = await (await connect()).xRange(key, '-', '+');
+    expect(stored.map((entry) => entry.id)).to.deep.equal(ids);
+    await waitFor(() => reader.events.length === 30, 'every event');
+    expect(datas(reader)).to.deep.equal(inOrder);
+    expect(reader.events.map((event) => event.id)).to.deep.equal(ids);
+  });
+
   it('should give the same values to filters in every process: data is parsed back', async () => {
     const a = await channel();
     const b = await channel();

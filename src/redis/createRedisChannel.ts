@@ -124,18 +124,17 @@ export async function createRedisChannel(
   }
   const reader = client.duplicate();
   reader.on('error', () => undefined); // reported by the read loop, once per outage
-  const shas = new Map<string, string>();
   let start: EventId;
   try {
     await reader.connect();
-    start = await readLastId(client, key, shas);
+    start = await readLastId(client, key);
   } catch (error) {
     // Nothing is left running: the reader's connection (and its reconnecting) goes with it.
     reader.destroy();
     throw error;
   }
   return new RedisBackedChannel(
-    { client, reader, key, shas, checked, deserialize, onError, block },
+    { client, reader, key, checked, deserialize, onError, block },
     start,
   );
 }
@@ -144,7 +143,6 @@ interface Setup {
   readonly client: RedisClientType;
   readonly reader: RedisClientType;
   readonly key: string;
-  readonly shas: Map<string, string>;
   readonly checked: CheckedChannelOptions;
   readonly deserialize: (text: string) => unknown;
   readonly onError: (error: unknown) => void;
@@ -194,11 +192,11 @@ class RedisBackedChannel implements RedisChannel {
         'redisChannel.publish: the channel is complete; nothing more can be published',
       );
     }
-    const { client, key, shas, checked } = this.#setup;
+    const { client, key, checked } = this.#setup;
     const fields = toFields(event, checked.serialize);
     const count = checked.maxEvents === Infinity ? '' : String(checked.maxEvents);
     const age = checked.maxAge === Infinity ? '' : String(checked.maxAge);
-    return String(await runScript(client, publishScript, shas, [key], [count, age, ...fields]));
+    return String(await runScript(client, publishScript, [key], [count, age, ...fields]));
   }
 
   send(data: unknown, event?: string): Promise<string> {
@@ -279,7 +277,7 @@ class RedisBackedChannel implements RedisChannel {
             await client.xRange(key, `(${formatId(cursor)}`, '+', { COUNT: replayBatch }),
           );
           if (batch.length === 0) {
-            if (!known && compareIds(cursor, await readLastId(client, key, this.#setup.shas)) > 0) {
+            if (!known && compareIds(cursor, await readLastId(client, key)) > 0) {
               // Not an id Redis has given: start again from the oldest entry, with a reset.
               start = { unknown: true };
               return replay();
@@ -444,12 +442,8 @@ function previousOf(raw: RawEntry): EventId {
 }
 
 /** The last id Redis generated for the stream (0-0 for none), which rx-sse must be able to order. */
-async function readLastId(
-  client: RedisClientType,
-  key: string,
-  shas: Map<string, string>,
-): Promise<EventId> {
-  const last = String(await runScript(client, lastIdScript, shas, [key], []));
+async function readLastId(client: RedisClientType, key: string): Promise<EventId> {
+  const last = String(await runScript(client, lastIdScript, [key], []));
   const id = parseId(last);
   if (id === undefined) {
     throw new TypeError(
