@@ -96,7 +96,7 @@ describe('createRedisChannel (on a real redis-server)', function () {
     const ids = await Promise.all(published);
     const inOrder = Array.from({ length: 30 }, (_, i) => String(i));
     const stored = await (await connect()).xRange(key, '-', '+');
-    expect(stored.map((entry) => entry.id)).to.deep.equal(ids);
+    expect(stored?.map((entry) => entry.id)).to.deep.equal(ids);
     await waitFor(() => reader.events.length === 30, 'every event');
     expect(datas(reader)).to.deep.equal(inOrder);
     expect(reader.events.map((event) => event.id)).to.deep.equal(ids);

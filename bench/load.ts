@@ -1,0 +1,94 @@
+// The benchmark's load client: raw TCP connections that send one GET each and read the stream as
+// it comes, checking that every connection receives every event, in order, exactly once.
+import { connect, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+
+export interface LoadOptions {
+  /** Events each connection must receive, numbered 0 to count − 1 in their `data`. */
+  count: number;
+  /** Record how long each event took to arrive (its data carries the time it was sent). */
+  latency?: boolean;
+}
+
+export interface Load {
+  /** Resolves when every connection has received `count` events, or rejects on a gap. */
+  done: Promise<void>;
+  /** Next event number each connection waits for. */
+  next: Int32Array;
+  /** Delivery latencies in ms (with `latency`). */
+  latencies: number[];
+  /** Resets every connection's counter: what came before (the head, a retry) does not count. */
+  reset(): void;
+  close(): void;
+}
+
+/**
+ * Opens `clients` connections to `port`. A frame is what ends with a blank line; its number is the
+ * integer after `data: ` (chunked-encoding lines between frames are ignored, as are frames with no
+ * data: heartbeats, the retry preamble).
+ */
+export function openLoad(port: number, clients: number, options: LoadOptions): Load {
+  const { count, latency = false } = options;
+  const sockets: Socket[] = [];
+  const next = new Int32Array(clients);
+  const latencies: number[] = [];
+  let complete = 0;
+  let settle!: { resolve: () => void; reject: (error: Error) => void };
+  const done = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+  // A failure may come before anyone awaits `done`: it is reported when they do.
+  done.catch(() => undefined);
+  for (let c = 0; c < clients; c++) {
+    const socket = connect(port, '127.0.0.1');
+    let rest = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => {
+      const now = latency ? performance.timeOrigin + performance.now() : 0;
+      const text = rest + chunk;
+      let start = 0;
+      let end = text.indexOf('\n\n');
+      while (end !== -1) {
+        // `data: 12 ...` (better-sse writes `data:12 ...`: the space after the colon is optional).
+        let at = text.indexOf('data:', start);
+        if (at !== -1 && at < end) {
+          at += text.charCodeAt(at + 5) === 32 ? 6 : 5;
+          const space = text.indexOf(' ', at);
+          const stop = space === -1 || space > end ? end : space;
+          const n = Number(text.slice(at, stop));
+          if (n !== next[c]) {
+            settle.reject(
+              new Error(`connection ${c} got event ${n} when it expected ${next[c] ?? '?'}`),
+            );
+          }
+          next[c] = n + 1;
+          if (latency && stop === space) {
+            const close = text.indexOf(' ', space + 1);
+            latencies.push(
+              now - Number(text.slice(space + 1, close === -1 || close > end ? end : close)),
+            );
+          }
+          if (n + 1 === count && ++complete === clients) settle.resolve();
+        }
+        start = end + 2;
+        end = text.indexOf('\n\n', start);
+      }
+      rest = text.slice(start);
+    });
+    socket.on('error', (error) => {
+      settle.reject(new Error(`connection ${c}: ${error.message}`));
+    });
+    socket.write('GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n');
+    sockets.push(socket);
+  }
+  return {
+    done,
+    next,
+    latencies,
+    reset() {
+      next.fill(0);
+      complete = 0;
+    },
+    close() {
+      for (const socket of sockets) socket.destroy();
+    },
+  };
+}

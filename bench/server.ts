@@ -1,0 +1,221 @@
+// One benchmark server, in its own process so that its CPU and memory are measured alone.
+//
+//   argv[2]: the mode — how the same broadcast reaches the same clients:
+//     naive       a Set of responses, one preformatted write per event per client
+//     joined      the same, but each turn's frames appended to one string, written once per client
+//     sse         rx-sse's sse(), every client subscribed to one shared Subject
+//     channel     rx-sse's in-memory channel, through sse()
+//     redis       rx-sse's Redis channel, through sse()   (argv[3]: the Redis URL)
+//     better-sse  better-sse's createSession + Channel.broadcast
+//
+// Every mode sends the same head and, per event, `id: <i>\ndata: <i> <padding>\n\n` (the channels
+// use their own ids): the load client checks each connection's `data` numbers arrive in order.
+//
+// IPC in: { cmd: 'subscribers' } → open streams; { cmd: 'publish', count, size, perTick, rate? }
+// → broadcasts `count` events, `perTick` per turn (or `rate` per second, each stamped with the
+// time it was sent), and replies once all are handed over; { cmd: 'cpu' } → CPU ms since the
+// publish began; { cmd: 'memory' } → RSS after a full GC.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { createChannel as betterChannel, createSession } from 'better-sse';
+import { createClient } from 'redis';
+import { Subject } from 'rxjs';
+import { sse, type SseEvent } from 'rx-sse';
+import { createChannel, type SseChannel } from 'rx-sse/channel';
+import { createRedisChannel } from 'rx-sse/redis';
+
+const mode = process.argv[2] ?? 'naive';
+const redisUrl = process.argv[3] ?? '';
+
+const head = {
+  'Content-Type': 'text/event-stream; charset=utf-8',
+  'Cache-Control': 'no-cache, no-transform',
+  Connection: 'keep-alive',
+};
+
+/** What one mode provides: a request listener, how many streams are open, and a broadcast. */
+interface Mode {
+  listener: (req: IncomingMessage, res: ServerResponse) => void;
+  open(): number;
+  /** Sends one event (number `i`, data `data`) to every client. */
+  send(i: number, data: string): void;
+}
+
+function rawLoop(joined: boolean): Mode {
+  const clients = new Set<ServerResponse>();
+  let pending = '';
+  const flush = (): void => {
+    const chunk = pending;
+    pending = '';
+    for (const res of clients) res.write(chunk);
+  };
+  return {
+    listener(req, res) {
+      res.writeHead(200, head);
+      res.flushHeaders();
+      clients.add(res);
+      req.on('close', () => clients.delete(res));
+    },
+    open: () => clients.size,
+    send(i, data) {
+      const frame = `id: ${i}\ndata: ${data}\n\n`;
+      if (!joined) {
+        for (const res of clients) res.write(frame);
+        return;
+      }
+      if (pending === '') queueMicrotask(flush);
+      pending += frame;
+    },
+  };
+}
+
+function sseSubject(): Mode {
+  const events = new Subject<SseEvent>();
+  const listener = sse(() => events, { maxBufferedBytes: 64 << 20 });
+  return {
+    listener,
+    open: () => listener.stats.open,
+    send: (i, data) => {
+      events.next({ id: i, data });
+    },
+  };
+}
+
+function sseChannel(channel: SseChannel): Mode {
+  const listener = sse((ctx) => channel.stream(ctx), { maxBufferedBytes: 64 << 20 });
+  return {
+    listener,
+    open: () => listener.stats.open,
+    send: (_i, data) => {
+      void channel.send(data);
+    },
+  };
+}
+
+function betterSse(): Mode {
+  const channel = betterChannel();
+  return {
+    listener(req, res) {
+      // Data as text, as the others send it (better-sse would JSON-encode a string).
+      void createSession(req, res, { serializer: String }).then((session) =>
+        channel.register(session),
+      );
+    },
+    open: () => channel.sessionCount,
+    send: (i, data) => {
+      channel.broadcast(data, 'message', { eventId: String(i) });
+    },
+  };
+}
+
+async function pick(): Promise<Mode> {
+  switch (mode) {
+    case 'naive':
+      return rawLoop(false);
+    case 'joined':
+      return rawLoop(true);
+    case 'sse':
+      return sseSubject();
+    case 'channel':
+      return sseChannel(createChannel({ maxEvents: 1000 }));
+    case 'redis': {
+      const client = createClient({ url: redisUrl });
+      client.on('error', () => undefined);
+      await client.connect();
+      return sseChannel(
+        await createRedisChannel(client, `bench:${process.pid}`, { maxEvents: 1000 }),
+      );
+    }
+    case 'better-sse':
+      return betterSse();
+    default:
+      throw new Error(`bench/server: unknown mode ${mode}`);
+  }
+}
+
+const chosen = await pick();
+const server = createServer(chosen.listener);
+server.keepAliveTimeout = 0;
+server.headersTimeout = 0;
+server.requestTimeout = 0;
+server.maxConnections = 100_000;
+server.listen(0, '127.0.0.1', () => {
+  process.send?.({ cmd: 'ready', value: (server.address() as AddressInfo).port });
+});
+
+interface Command {
+  cmd: string;
+  count: number;
+  size: number;
+  perTick: number;
+  rate?: number;
+}
+
+// The benchmark is gone (finished, or failed): so is this server.
+process.on('disconnect', () => process.exit(0));
+
+let cpuAtStart = process.cpuUsage();
+process.on('message', (message: Command) => {
+  const reply = (value: unknown): void => {
+    process.send?.({ cmd: message.cmd, value });
+  };
+  switch (message.cmd) {
+    case 'subscribers':
+      reply(chosen.open());
+      return;
+    case 'cpu': {
+      const { user, system } = process.cpuUsage(cpuAtStart);
+      reply((user + system) / 1000);
+      return;
+    }
+    case 'memory':
+      for (let i = 0; i < 4; i++) (globalThis as { gc?: () => void }).gc?.();
+      setTimeout(() => {
+        reply(process.memoryUsage().rss);
+      }, 100);
+      return;
+    case 'publish':
+      cpuAtStart = process.cpuUsage();
+      if (message.rate === undefined)
+        burst(message, () => {
+          reply(message.count);
+        });
+      else
+        paced(message, message.rate, () => {
+          reply(message.count);
+        });
+      return;
+  }
+});
+
+/** `perTick` events per turn of the event loop, as fast as the loop turns. */
+function burst({ count, size, perTick }: Command, done: () => void): void {
+  let i = 0;
+  const tick = (): void => {
+    for (let n = 0; n < perTick && i < count; n++, i++) chosen.send(i, pad(`${i}`, size));
+    if (i < count) setImmediate(tick);
+    else done();
+  };
+  tick();
+}
+
+/** `rate` events per second, each carrying the time it was sent (ms since the epoch, fractional). */
+function paced({ count, size }: Command, rate: number, done: () => void): void {
+  let i = 0;
+  const started = performance.now();
+  const tick = (): void => {
+    const due = Math.min(count, Math.floor(((performance.now() - started) * rate) / 1000) + 1);
+    for (; i < due; i++) {
+      const sent = performance.timeOrigin + performance.now();
+      chosen.send(i, pad(`${i} ${sent.toFixed(3)}`, size));
+    }
+    if (i < count) setTimeout(tick, 1);
+    else done();
+  };
+  tick();
+}
+
+function pad(text: string, size: number): string {
+  return text.length >= size ? text : `${text} ${'x'.repeat(size - text.length - 1)}`;
+}
