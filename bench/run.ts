@@ -9,6 +9,8 @@
 //   npm run bench -- clients=1000 count=2000 size=100 perTick=10 rounds=3 idle=10000
 //                    latencyClients=200 rate=100 seconds=10 chart=10,100,1000,5000
 //                    scenarios=fanout,chart,idle,latency,redis,encode  out=bench/results
+//                    modes=naive,joined,sse,channel,better-sse   (the fan-out's servers)
+//                    profile=<dir>   (a CPU profile of each server process, for DevTools)
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -42,7 +44,7 @@ const scenarios = new Set(
   (args['scenarios'] ?? 'fanout,chart,idle,latency,redis,encode').split(','),
 );
 const out = args['out'] ?? (smoke ? '' : fileURLToPath(new URL('./results', import.meta.url)));
-const fanoutModes = ['naive', 'joined', 'sse', 'channel', 'better-sse'];
+const fanoutModes = (args['modes'] ?? 'naive,joined,sse,channel,better-sse').split(',');
 
 // ---------------------------------------------------------------------------------------------
 // Server processes
@@ -50,7 +52,8 @@ const fanoutModes = ['naive', 'joined', 'sse', 'channel', 'better-sse'];
 interface Server {
   port: number;
   ask(cmd: string, extra?: object): Promise<unknown>;
-  stop(): void;
+  /** Lets the server exit (writing its profile, if asked) and resolves once it has. */
+  stop(): Promise<void>;
 }
 
 async function startServer(mode: string, redisUrl = ''): Promise<Server> {
@@ -66,6 +69,10 @@ async function startServer(mode: string, redisUrl = ''): Promise<Server> {
         'tsx',
         '--expose-gc',
         ...process.execArgv.filter((arg) => arg.startsWith('--conditions')),
+        // profile=<dir>: each server writes a CPU profile there (open it in Chrome's DevTools).
+        ...(args['profile'] === undefined
+          ? []
+          : ['--cpu-prof', `--cpu-prof-dir=${args['profile']}`]),
       ],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     },
@@ -89,7 +96,24 @@ async function startServer(mode: string, redisUrl = ''): Promise<Server> {
       exited,
     ]);
   const port = (await ask('ready')) as number;
-  return { port, ask, stop: () => child.kill() };
+  return {
+    port,
+    ask,
+    // Disconnecting lets the server exit by itself (and write its profile); a kill if it hangs.
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) {
+          resolve();
+          return;
+        }
+        const timer = setTimeout(() => child.kill(), 5000);
+        child.once('exit', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        if (child.connected) child.disconnect();
+      }),
+  };
 }
 
 async function waitForSubscribers(server: Server, n: number): Promise<void> {
@@ -158,7 +182,7 @@ async function fanout(
     return { eventsPerSecond: (clients * count) / seconds, cpuMs };
   } finally {
     load.close();
-    server.stop();
+    await server.stop();
   }
 }
 
@@ -176,7 +200,7 @@ async function idleMemory(mode: string, clients: number): Promise<number> {
       load.close();
     }
   } finally {
-    server.stop();
+    await server.stop();
   }
 }
 
@@ -195,7 +219,7 @@ async function latency(mode: string): Promise<{ p50: number; p99: number }> {
     return { p50: at(0.5), p99: at(0.99) };
   } finally {
     load.close();
-    server.stop();
+    await server.stop();
   }
 }
 
