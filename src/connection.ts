@@ -1,9 +1,17 @@
 import type { ZlibOptions } from 'node:zlib';
 import { acceptsGzip } from './compress.js';
 import { isHttp2, type SseRequest, type SseResponse } from './http.js';
-import { isObservable, type Observable, type OperatorFunction, type Subscription } from 'rxjs';
+import {
+  isObservable,
+  NEVER,
+  Subscription,
+  type Observable,
+  type Observer,
+  type OperatorFunction,
+} from 'rxjs';
 import { createContext, type SseContext } from './context.js';
-import { describe, type EncodeOptions } from './encode.js';
+import { describe, encode, type EncodeOptions } from './encode.js';
+import { feedOf, type Feed } from './feed.js';
 import { HttpError } from './errors.js';
 import type { SseEvent } from './event.js';
 import type { HeadSet } from './headers.js';
@@ -237,7 +245,7 @@ export function serveStream(
     }
     state = 'subscribing';
     let early: { error: unknown } | 'complete' | undefined;
-    subscription = (stream as Observable<SseEvent>).pipe(config.wire).subscribe({
+    const observer: Observer<string> = {
       next: (frame) => {
         writer.write(frame, frame !== heartbeatFrame && frame !== config.preamble);
       },
@@ -249,7 +257,12 @@ export function serveStream(
         if (state === 'subscribing') early = 'complete';
         else complete();
       },
-    });
+    };
+    const feed = feedOf(stream);
+    subscription =
+      feed === undefined
+        ? (stream as Observable<SseEvent>).pipe(config.wire).subscribe(observer)
+        : subscribeFed(feed, config, observer);
     // The observer may have ended the request during subscribe(); TypeScript cannot see that.
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
     if (state !== 'subscribing') return;
@@ -316,4 +329,41 @@ function wantsKeepAlive(req: SseRequest): boolean {
     req.httpVersionMinor >= 1 &&
     !/(?:^|,)\s*close\s*(?:,|$)/i.test(req.headers.connection ?? '')
   );
+}
+
+/**
+ * A channel stream returned as it is: its events come straight from the channel (replay, then
+ * live) and are encoded — a lookup of the frame the channel encoded once — and written, with no
+ * Observable pipeline per stream; that per-event, per-client work was the most of what a
+ * channel's fan-out cost beyond the writes. The retry preamble and the heartbeats come from the
+ * same `wire` operator on a source that never emits, so here the heartbeat beats on a fixed
+ * period, traffic or not (a 3-byte comment every `heartbeat` ms).
+ */
+function subscribeFed(feed: Feed, config: StreamConfig, observer: Observer<string>): Subscription {
+  const subscription = new Subscription();
+  let over = false;
+  subscription.add(() => {
+    over = true;
+  });
+  subscription.add(NEVER.pipe(config.wire).subscribe(observer));
+  const stop = feed({
+    next: (event) => {
+      let frame: string;
+      try {
+        frame = encode(event, config.encodeOptions);
+      } catch (error) {
+        over = true;
+        observer.error(error);
+        return;
+      }
+      observer.next(frame);
+    },
+    closed: () => over,
+    complete: () => {
+      over = true;
+      observer.complete();
+    },
+  });
+  subscription.add(stop);
+  return subscription;
 }

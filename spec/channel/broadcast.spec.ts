@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
+import { map } from 'rxjs';
 import { sse } from 'rx-sse';
+import { feedOf } from '../../src/feed.js';
 import { createChannel } from 'rx-sse/channel';
 import { useFixture } from '../support/fixture.js';
 import { delay, openStream, startServer, waitFor, type OpenStream } from '../support/server.js';
@@ -32,6 +34,50 @@ describe('createChannel over node:http', function () {
     expect(clients[0]!.events.map((event) => JSON.parse(event.data) as unknown)).to.deep.equal(
       Array.from({ length: 100 }, (_, i) => ({ i, at: 'x'.repeat(i) })),
     );
+  });
+
+  it('should feed a stream returned as it is straight to sse(), and run a piped one as composed', async () => {
+    const channel = createChannel();
+    expect(feedOf(channel.stream())).to.be.a('function');
+    expect(feedOf(channel.stream().pipe(map((event) => event)))).to.equal(undefined);
+    const onError = sinon.spy(() => ({ event: 'error', data: 'bad serializer' }));
+    let fail = false;
+    const serialize = (data: unknown): string => {
+      if (fail) throw new Error('cannot serialize');
+      return `own ${JSON.stringify(data)}`;
+    };
+    // The fed stream: a retry preamble, heartbeats on a fixed period even while events flow,
+    // the listener's own serializer, and an encoding failure ending it through onError.
+    const fed = await startServer(
+      sse((ctx) => channel.stream(ctx), { retry: 500, heartbeat: 100, serialize, onError }),
+    );
+    // The same channel, piped: heartbeats only when idle.
+    const piped = await startServer(
+      sse((ctx) => channel.stream(ctx).pipe(map((event) => event)), { heartbeat: 100, serialize }),
+    );
+    try {
+      const a = await openStream(fed.origin);
+      const b = await openStream(piped.origin);
+      await waitFor(() => channel.subscribers === 2, 'two subscribers');
+      for (let i = 0; i < 30; i++) {
+        channel.send({ i });
+        await delay(10);
+      }
+      await waitFor(() => b.events.length === 30, 'every event');
+      expect(a.text.startsWith('retry: 500\n\n')).to.equal(true);
+      expect(a.events.map((event) => event.data)).to.deep.equal(
+        Array.from({ length: 30 }, (_, i) => `own {"i":${i}}`),
+      );
+      expect(a.text).to.contain(':\n\n');
+      expect(b.text).not.to.contain(':\n\n');
+      fail = true;
+      channel.send({ i: 30 });
+      await a.ended;
+      expect(onError.callCount).to.equal(1);
+      expect(a.events.at(-1)).to.deep.include({ event: 'error', data: 'bad serializer' });
+    } finally {
+      await Promise.all([fed.close(), piped.close()]);
+    }
   });
 
   it('should encode for each client with the listener’s own serializer when it differs', async () => {

@@ -2,7 +2,8 @@ import { asyncScheduler, defer, type Observable, type SchedulerLike } from 'rxjs
 import { checkScheduler } from '../check.js';
 import { preEncode } from '../encode.js';
 import type { SseEvent } from '../event.js';
-import { compareIds, formatId, nextId } from './eventId.js';
+import { feedKey, type Feed } from '../feed.js';
+import { compareIds, formatId, nextId, type EventId } from './eventId.js';
 import { Hub } from './hub.js';
 import {
   checkChannelOptions,
@@ -112,13 +113,18 @@ class MemoryChannel implements Channel {
   stream(from?: StreamFrom, options: StreamOptions = {}): Observable<SseEvent> {
     const { lastEventId, id, recent } = streamRequest('channel.stream', from, options);
     const hub = this.#hub;
-    return defer(() => {
-      if (lastEventId === undefined) return hub.after(hub.recent(recent));
-      if (id !== undefined && hub.holds(id)) return hub.after(id);
+    /** Where a subscription starts, decided when it starts: after which id, led by a reset? */
+    const start = (): [EventId, SseEvent | undefined] => {
+      if (lastEventId === undefined) return [hub.recent(recent), undefined];
+      if (id !== undefined && hub.holds(id)) return [id, undefined];
       const floor = hub.floor;
       const reason = id !== undefined && compareIds(id, floor) < 0 ? 'expired' : 'unknown';
-      return hub.after(floor, resetEventFor(this.#options.resetEvent, floor, reason));
-    });
+      return [floor, resetEventFor(this.#options.resetEvent, floor, reason)];
+    };
+    const stream = defer(() => hub.after(...start()));
+    // sse() hands each event straight to the stream's writer when it gets this stream as it is.
+    const feed: Feed = (target) => hub.listen(...start(), target);
+    return Object.assign(stream, { [feedKey]: feed });
   }
 
   complete(): void {

@@ -15,8 +15,16 @@ export interface HubLimits {
   readonly maxAge: number;
 }
 
+/** Where a listener's events go: a subscriber of {@link Hub.after}, or `sse()`'s fast path. */
+export interface HubTarget {
+  next(event: SseEvent): void;
+  /** True once the target wants nothing more. */
+  closed(): boolean;
+  complete(): void;
+}
+
 interface Listener {
-  readonly subscriber: Subscriber<SseEvent>;
+  readonly target: HubTarget;
   /** The id of the last event this listener was given: it is never given that id or an older one. */
   cursor: EventId;
   /** While the listener replays history, live events wait here instead of being sent. */
@@ -126,29 +134,46 @@ export class Hub {
    * cannot push what the replay owes out of the history.
    */
   after(after: EventId, lead?: SseEvent): Observable<SseEvent> {
-    return new Observable<SseEvent>((subscriber) => {
-      this.#evict();
-      const listener: Listener = { subscriber, cursor: after, waiting: [] };
-      // Listening before replaying: what is appended meanwhile waits, and the cursor drops what
-      // the replay already gave.
-      const listening = !this.#closed;
-      if (listening) this.#listeners = [...this.#listeners, listener];
-      subscriber.add(() => {
-        this.#listeners = this.#listeners.filter((other) => other !== listener);
-      });
-      const replay = this.#entries.slice(this.#indexAfter(after));
-      if (lead !== undefined) subscriber.next(lead);
-      for (const entry of replay) deliver(listener, entry, true);
-      let waiting = listener.waiting;
-      while (waiting !== undefined && waiting.length > 0 && !subscriber.closed) {
-        listener.waiting = [];
-        for (const entry of waiting) deliver(listener, entry, true);
-        waiting = listener.waiting;
-      }
-      listener.waiting = undefined;
-      // Closed while listening and delivering: the delivery completes it once it is done.
-      if (this.#closed && (!listening || !this.#delivering)) subscriber.complete();
-    });
+    return new Observable<SseEvent>((subscriber: Subscriber<SseEvent>) =>
+      this.listen(after, lead, {
+        next: (event) => {
+          subscriber.next(event);
+        },
+        closed: () => subscriber.closed,
+        complete: () => {
+          subscriber.complete();
+        },
+      }),
+    );
+  }
+
+  /**
+   * What {@link after} does for its subscriber, for any target: replays, then delivers live
+   * events until the returned teardown is called (or the target says it is closed).
+   */
+  listen(after: EventId, lead: SseEvent | undefined, target: HubTarget): () => void {
+    this.#evict();
+    const listener: Listener = { target, cursor: after, waiting: [] };
+    // Listening before replaying: what is appended meanwhile waits, and the cursor drops what
+    // the replay already gave.
+    const listening = !this.#closed;
+    if (listening) this.#listeners = [...this.#listeners, listener];
+    const stop = (): void => {
+      this.#listeners = this.#listeners.filter((other) => other !== listener);
+    };
+    const replay = this.#entries.slice(this.#indexAfter(after));
+    if (lead !== undefined) target.next(lead);
+    for (const entry of replay) deliver(listener, entry, true);
+    let waiting = listener.waiting;
+    while (waiting !== undefined && waiting.length > 0 && !target.closed()) {
+      listener.waiting = [];
+      for (const entry of waiting) deliver(listener, entry, true);
+      waiting = listener.waiting;
+    }
+    listener.waiting = undefined;
+    // Closed while listening and delivering: the delivery completes it once it is done.
+    if (this.#closed && (!listening || !this.#delivering)) target.complete();
+    return stop;
   }
 
   /** Ends every stream once what has been published has been delivered. */
@@ -163,7 +188,7 @@ export class Hub {
     this.#listeners = [];
     // A listener still replaying completes itself when its replay is done.
     for (const listener of listeners) {
-      if (listener.waiting === undefined) listener.subscriber.complete();
+      if (listener.waiting === undefined) listener.target.complete();
     }
   }
 
@@ -199,11 +224,11 @@ export class Hub {
 }
 
 function deliver(listener: Listener, entry: Entry, replaying = false): void {
-  if (listener.subscriber.closed || compareIds(entry.id, listener.cursor) <= 0) return;
+  if (listener.target.closed() || compareIds(entry.id, listener.cursor) <= 0) return;
   if (listener.waiting !== undefined && !replaying) {
     listener.waiting.push(entry);
     return;
   }
   listener.cursor = entry.id;
-  listener.subscriber.next(entry.event);
+  listener.target.next(entry.event);
 }
