@@ -346,24 +346,37 @@ function subscribeFed(feed: Feed, config: StreamConfig, observer: Observer<strin
     over = true;
   });
   subscription.add(NEVER.pipe(config.wire).subscribe(observer));
-  const stop = feed({
-    next: (event) => {
-      let frame: string;
-      try {
-        frame = encode(event, config.encodeOptions);
-      } catch (error) {
+  let stop: () => void;
+  try {
+    stop = feed({
+      next: (event) => {
+        if (over) return;
+        let frame: string;
+        try {
+          frame = encode(event, config.encodeOptions);
+        } catch (error) {
+          over = true;
+          observer.error(error);
+          return;
+        }
+        observer.next(frame);
+      },
+      closed: () => over,
+      // Once over (an encoding failure, say), a completion that follows changes nothing: the
+      // failure is what the request ends with, as an RxJS subscriber would keep it.
+      complete: () => {
+        if (over) return;
         over = true;
-        observer.error(error);
-        return;
-      }
-      observer.next(frame);
-    },
-    closed: () => over,
-    complete: () => {
-      over = true;
-      observer.complete();
-    },
-  });
+        observer.complete();
+      },
+    });
+  } catch (error) {
+    // The feed failed to start: the request ends as if the Observable had errored on subscribe,
+    // and the heartbeat goes with the subscription.
+    over = true;
+    observer.error(error);
+    return subscription;
+  }
   subscription.add(stop);
   return subscription;
 }

@@ -1,11 +1,18 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
-import { map } from 'rxjs';
+import { asyncScheduler, map } from 'rxjs';
 import { sse } from 'rx-sse';
 import { feedOf } from '../../src/feed.js';
 import { createChannel } from 'rx-sse/channel';
 import { useFixture } from '../support/fixture.js';
-import { delay, openStream, startServer, waitFor, type OpenStream } from '../support/server.js';
+import {
+  delay,
+  fetchRaw,
+  openStream,
+  startServer,
+  waitFor,
+  type OpenStream,
+} from '../support/server.js';
 
 describe('createChannel over node:http', function () {
   this.timeout(60_000);
@@ -78,6 +85,66 @@ describe('createChannel over node:http', function () {
     } finally {
       await Promise.all([fed.close(), piped.close()]);
     }
+  });
+
+  it('should answer 500 when the replay of a completed channel cannot be encoded, as a piped stream does', async () => {
+    const channel = createChannel();
+    channel.send({ ok: 1 });
+    channel.send({ bad: true });
+    channel.complete();
+    const serialize = (data: unknown): string => {
+      if ((data as { bad?: boolean }).bad === true) throw new Error('cannot serialize');
+      return JSON.stringify(data);
+    };
+    for (const piped of [false, true]) {
+      const onError = sinon.spy();
+      const listener = sse(
+        (ctx) =>
+          piped
+            ? channel.stream(ctx, { recent: 10 }).pipe(map((e) => e))
+            : channel.stream(ctx, { recent: 10 }),
+        { serialize, onError, heartbeat: false },
+      );
+      const server = await startServer(listener);
+      try {
+        const response = await fetchRaw(server.origin);
+        expect(response.status, `piped: ${String(piped)}`).to.equal(500);
+        expect(onError.callCount).to.equal(1);
+        expect(listener.stats.errors).to.equal(1);
+        expect(channel.subscribers).to.equal(0);
+      } finally {
+        await server.close();
+      }
+    }
+  });
+
+  it('should stop the heartbeat of a stream whose feed fails to start', async () => {
+    let broken = false;
+    // A channel whose clock fails once the handler runs: listening (which evicts by age) throws.
+    const clock = {
+      now: () => {
+        if (broken) throw new Error('no clock');
+        return Date.now();
+      },
+      schedule: asyncScheduler.schedule.bind(asyncScheduler),
+    };
+    const channel = createChannel({ maxAge: 60_000 }, clock);
+    channel.send('x');
+    const listener = sse(
+      (ctx) => {
+        broken = true;
+        return channel.stream(ctx);
+      },
+      { heartbeat: 20, onError: () => undefined },
+    );
+    t.server = await startServer(listener);
+    const timers = (): number =>
+      process.getActiveResourcesInfo().filter((name) => name === 'Timeout').length;
+    const before = timers();
+    const response = await fetchRaw(t.server.origin);
+    await delay(60);
+    expect(response.status).to.equal(500);
+    expect(timers()).to.equal(before);
   });
 
   it('should encode for each client with the listener’s own serializer when it differs', async () => {

@@ -4,7 +4,8 @@ import { toWire, type WireOptions } from '../toWire.js';
 
 /**
  * The exact frames `sse` would write for `events`, with the same defaults (a heartbeat after 15 s
- * idle), as an Observable of strings to test with marbles. Inside `TestScheduler.run` the default
+ * idle), as an Observable of strings to test with marbles. (One exception: for a channel stream
+ * returned as it is, `sse` beats the heartbeat on a fixed period, traffic or not.) Inside `TestScheduler.run` the default
  * scheduler runs in virtual time, so a 15 s heartbeat is the marble `15s h`.
  *
  * ## Example
