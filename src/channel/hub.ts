@@ -25,6 +25,8 @@ export interface HubTarget {
 
 interface Listener {
   readonly target: HubTarget;
+  /** Where it is in the hub's list (-1 once removed): leaving costs O(1), not a pass over all. */
+  index: number;
   /** The id of the last event this listener was given: it is never given that id or an older one. */
   cursor: EventId;
   /** While the listener replays history, live events wait here instead of being sent. */
@@ -47,8 +49,9 @@ export class Hub {
   #head = 0;
   #floor: EventId;
   #last: EventId;
-  // Replaced, never mutated, so a delivery loop can walk the array it started with.
-  #listeners: readonly Listener[] = [];
+  // Changed in place (a push, or a swap with the last to remove), except while a delivery walks
+  // it: then a change copies it first, so the loop walks the array it started with.
+  #listeners: Listener[] = [];
   // Entries still to be delivered while a delivery is under way: a publish from inside a
   // subscriber waits its turn, so every subscriber sees every event in id order.
   readonly #queue: Entry[] = [];
@@ -153,13 +156,13 @@ export class Hub {
    */
   listen(after: EventId, lead: SseEvent | undefined, target: HubTarget): () => void {
     this.#evict();
-    const listener: Listener = { target, cursor: after, waiting: [] };
+    const listener: Listener = { target, index: -1, cursor: after, waiting: [] };
     // Listening before replaying: what is appended meanwhile waits, and the cursor drops what
     // the replay already gave.
     const listening = !this.#closed;
-    if (listening) this.#listeners = [...this.#listeners, listener];
+    if (listening) this.#add(listener);
     const stop = (): void => {
-      this.#listeners = this.#listeners.filter((other) => other !== listener);
+      this.#remove(listener);
     };
     const replay = this.#entries.slice(this.#indexAfter(after));
     if (lead !== undefined) target.next(lead);
@@ -181,6 +184,26 @@ export class Hub {
     if (this.#closed) return;
     this.#closed = true;
     if (!this.#delivering) this.#completeAll();
+  }
+
+  #add(listener: Listener): void {
+    const list = this.#delivering ? [...this.#listeners] : this.#listeners;
+    listener.index = list.length;
+    list.push(listener);
+    this.#listeners = list;
+  }
+
+  #remove(listener: Listener): void {
+    const { index } = listener;
+    if (this.#listeners[index] !== listener) return;
+    const list = this.#delivering ? [...this.#listeners] : this.#listeners;
+    const last = list.pop() as Listener;
+    if (last !== listener) {
+      list[index] = last;
+      last.index = index;
+    }
+    listener.index = -1;
+    this.#listeners = list;
   }
 
   #completeAll(): void {
