@@ -6,6 +6,7 @@ import { describe } from './encode.js';
 import { HttpError } from './errors.js';
 import type { SseEvent } from './event.js';
 import { streamHeaders, type StreamHeaders } from './headers.js';
+import { refusalHead, refusalOf } from './refuse.js';
 import { askOnError, isPromiseLike, lastFrame, logError } from './report.js';
 import { checkWireOptions, toWire, type WireOptions } from './toWire.js';
 import { checkSlowClientPolicy, type SlowClientPolicy } from './writer.js';
@@ -121,21 +122,13 @@ export function toResponse(
   /** An answer instead of a stream: the status of an HttpError, else a plain 500. */
   const refusal = (error: unknown): Response => {
     controller.abort();
-    const headers = new Headers();
-    setAll(headers, setup.extra);
-    if (!(error instanceof HttpError)) {
-      askOnError(setup.onError, error, ctx);
-      headers.set('Content-Type', 'text/plain; charset=utf-8');
-      headers.set('Cache-Control', 'no-store');
-      return new Response('Internal Server Error', { status: 500, headers });
-    }
-    setAll(headers, error.headers);
-    if (error.status === 204 || error.status === 205 || error.status === 304) {
-      return new Response(null, { status: error.status, headers });
-    }
-    headers.set('Content-Type', 'text/plain; charset=utf-8');
-    headers.set('Cache-Control', 'no-store');
-    return new Response(error.message, { status: error.status, headers });
+    if (!(error instanceof HttpError)) askOnError(setup.onError, error, ctx);
+    const { status, body, headers } = refusalOf(error);
+    const head = new Headers();
+    setAll(head, setup.extra);
+    setAll(head, headers);
+    if (body !== undefined) setAll(head, refusalHead);
+    return new Response(body ?? null, { status, headers: head });
   };
 
   const answer = (stream: unknown): Response => {
