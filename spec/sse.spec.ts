@@ -11,7 +11,9 @@ import {
   NEVER,
   Observable,
   of,
+  range,
   take,
+  tap,
   throwError,
   concat,
   timer,
@@ -155,6 +157,39 @@ describe('sse', () => {
       await waitFor(() => body.length >= 9, 'three heartbeats', 2000);
       res.destroy();
       expect(body).to.equal(':\n\n:\n\n:\n\n');
+    });
+
+    it('should beat from one sweep per quarter period: ¾ to all of the period after the last frame', async () => {
+      // Virtual time: sweeps at 15, 30, 45 … s. Silent from the open at 0 s: a heartbeat at 60 s.
+      // An event at 70 s: the next at 120 s (50 s later, where a timer per stream would wait
+      // until 130 s), never more than 60 s of silence.
+      const scheduler = new VirtualTimeScheduler(VirtualAction, 125_000);
+      const origin = await serve(
+        () => concat(timer(70_000, scheduler).pipe(map(() => ({ data: 'x' }))), NEVER),
+        { heartbeat: 60_000, scheduler },
+      );
+      const res = await open(origin);
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      scheduler.flush();
+      await waitFor(() => body.length >= 15, 'two heartbeats and the event', 2000);
+      await delay(20);
+      res.destroy();
+      expect(body).to.equal(':\n\ndata: x\n\n:\n\n');
+    });
+
+    it('should stop pulling a synchronous source at an event it cannot encode', async () => {
+      let pulled = 0;
+      const origin = await serve(() =>
+        range(0, 100_000).pipe(
+          tap(() => pulled++),
+          map((i) => (i === 1 ? { event: 'a\nb', data: i } : { data: i })),
+        ),
+      );
+      const res = await fetchRaw(origin);
+      expect(res.status).to.equal(500);
+      expect(pulled).to.equal(2);
     });
 
     it('should flush within the turn of the event, before any later microtask', async () => {
@@ -518,8 +553,14 @@ describe('sse', () => {
     });
 
     it('should answer 500, not crash, when starting the stream throws after an await', async () => {
-      // isObservable() accepts anything with lift() and subscribe(); this one cannot be piped.
-      const impostor = { lift: () => undefined, subscribe: () => undefined };
+      // isObservable() accepts anything with lift() and subscribe(); this one's subscribe throws
+      // (an Observable's own catches and errors instead).
+      const impostor = {
+        lift: () => undefined,
+        subscribe: () => {
+          throw new Error('not really an Observable');
+        },
+      };
       const origin = await serve(() =>
         Promise.resolve(impostor as unknown as Observable<SseEvent>),
       );
@@ -809,6 +850,56 @@ describe('sse', () => {
       source.close();
       expect(data.slice(0, 6)).to.deep.equal(['0', '1', '2', '3', '4', '5']);
       expect(seen.slice(0, 2)).to.deep.equal([undefined, '2']);
+    });
+
+    it('should make ctx.signal when first read, aborted already when read after the end', async () => {
+      let ctx: SseContext | undefined;
+      const listener = sse((context) => {
+        ctx = context;
+        return NEVER;
+      });
+      t.server = await startServer(listener);
+      const res = await open(t.server.origin);
+      await waitFor(() => listener.stats.open === 1, 'the stream');
+      res.destroy();
+      await waitFor(() => listener.stats.open === 0, 'the teardown');
+      // Never read while the stream lived: made now, already aborted.
+      expect(ctx?.signal.aborted).to.equal(true);
+      expect(ctx?.url.pathname).to.equal('/');
+    });
+
+    it('should not report an AbortError of work aborted at the end when the signal was never read', async () => {
+      let reject: (error: unknown) => void = () => undefined;
+      let called = false;
+      const origin = await serve(() => {
+        called = true;
+        return new Promise<never>((_, r) => (reject = r));
+      });
+      const req = get(origin).on('error', () => undefined);
+      await waitFor(() => called, 'the handler');
+      req.destroy();
+      await delay(20);
+      reject(new DOMException('gone', 'AbortError'));
+      await delay(20);
+      expect(t.logged.called).to.equal(false);
+      reject(new Error('other'));
+    });
+
+    it('should answer 400 to a request target that is not a URL', async () => {
+      const handler = sinon.spy(() => NEVER);
+      const origin = await serve(handler);
+      const text = await new Promise<string>((resolve, reject) => {
+        const socket = createConnection(Number(new URL(origin).port), '127.0.0.1', () =>
+          socket.write('GET nonsense HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n'),
+        );
+        let received = '';
+        socket.setEncoding('utf8');
+        socket.on('data', (chunk: string) => (received += chunk));
+        socket.on('close', () => resolve(received));
+        socket.on('error', reject);
+      });
+      expect(text).to.match(/^HTTP\/1\.1 400 /);
+      expect(handler.called).to.equal(false);
     });
 
     it('should take ?lastEventId= when there is no header, and ignore one over the cap', async () => {

@@ -1,33 +1,26 @@
 import type { ZlibOptions } from 'node:zlib';
+import { isObservable, Subscriber, type Observable } from 'rxjs';
 import { acceptsGzip } from './compress.js';
-import { isHttp2, type SseRequest, type SseResponse } from './http.js';
-import {
-  isObservable,
-  NEVER,
-  Subscription,
-  type Observable,
-  type Observer,
-  type OperatorFunction,
-} from 'rxjs';
-import { createContext, type SseContext } from './context.js';
+import { RequestContext, type SseContext } from './context.js';
 import { describe, encode, type EncodeOptions } from './encode.js';
-import { feedOf, type Feed } from './feed.js';
 import { HttpError } from './errors.js';
 import type { SseEvent } from './event.js';
+import { feedOf } from './feed.js';
 import type { HeadSet } from './headers.js';
+import { isHttp2, type SseRequest, type SseResponse } from './http.js';
+import { beatTicks, type LiveStream, type LiveStreams } from './liveStreams.js';
 import { refuse } from './refuse.js';
 import {
   askOnError,
   callHook,
   ignoreDeparture,
-  isAbortOf,
   isPromiseLike,
   lastFrame,
   logError,
 } from './report.js';
-import { heartbeatFrame } from './toWire.js';
 import type { SseStats } from './stats.js';
-import { createWriter, type WriterLimits } from './writer.js';
+import { heartbeatFrame } from './toWire.js';
+import { Writer, type WriterLimits } from './writer.js';
 
 /** Makes the stream of one request. May return it directly or as a promise (e.g. after an auth check). */
 export type SseHandler = (
@@ -42,17 +35,9 @@ export type ErrorHook = (error: unknown, ctx: SseContext) => SseEvent | undefine
 /** Why an open stream ended. */
 export type EndReason = 'complete' | 'error' | 'client' | 'slow' | 'shutdown';
 
-/** A stream of the listener's, as its shutdown sees it. */
-export interface LiveStream {
-  readonly res: SseResponse;
-  /** Ends the stream now: the last event (if any) is written, the backlog flushed, the response ended. */
-  shutdown(last: SseEvent | undefined): void;
-}
-
 /** What every connection of one `sse()` listener shares, checked once at setup. */
 export interface StreamConfig {
   handler: SseHandler;
-  wire: OperatorFunction<SseEvent, string>;
   encodeOptions: EncodeOptions;
   heads: HeadSet;
   onError: ErrorHook;
@@ -63,7 +48,8 @@ export interface StreamConfig {
   /** The retry preamble, which is not counted as an event. */
   preamble: string | undefined;
   stats: SseStats;
-  live: Set<LiveStream>;
+  /** The listener's open streams, with their heartbeat. */
+  live: LiveStreams;
   onConnect: ((ctx: SseContext) => void) | undefined;
   onDisconnect: ((ctx: SseContext, reason: EndReason) => void) | undefined;
   /** The answer to a request still waiting for its handler when the listener closes. */
@@ -72,156 +58,178 @@ export interface StreamConfig {
 
 type State = 'pending' | 'subscribing' | 'head' | 'open' | 'done';
 
-/**
- * Serves one GET (or HEAD) request as a stream, from the handler call to the one teardown.
- *
- * States: `pending` until the handler's Observable is subscribed; `subscribing` while synchronous
- * emissions are only queued, so an error then can still be a status; `open` once the head is out;
- * `done` after the teardown, which runs once whatever ends the request.
- */
+/** Serves one GET (or HEAD) request as a stream, from the handler call to the one teardown. */
 export function serveStream(
   req: SseRequest,
   res: SseResponse,
   config: StreamConfig,
   release: () => void,
 ): void {
-  const { heads, onError, stats } = config;
-  const http2 = isHttp2(req);
-  const controller = new AbortController();
-  const gzip =
-    config.compress !== undefined && acceptsGzip(req.headers['accept-encoding'])
-      ? config.compress
-      : undefined;
-  const writer = createWriter(
-    res,
-    config.limits,
-    stats,
-    () => {
-      if (state === 'done') return;
-      stats.closedSlow++;
-      finish('slow', () => {
-        writer.discard();
-        res.destroy();
-      });
-    },
-    gzip,
-  );
-  let ctx: SseContext | undefined;
-  let state: State = 'pending';
-  let subscription: Subscription | undefined;
+  new Connection(req, res, config, release).serve();
+}
 
-  const report = (error: unknown): SseEvent | undefined => {
-    stats.errors++;
-    if (ctx !== undefined) return askOnError(onError, error, ctx);
-    logError(error);
-    return undefined;
+/**
+ * One request served as a stream. It is an object with methods, not a nest of closures, because
+ * an idle stream's memory is mostly what it is made of: this way it costs one instance, the
+ * writer's and the subscriber's, and the one callback node's events need.
+ *
+ * States: `pending` until the handler's Observable is subscribed; `subscribing` while synchronous
+ * emissions are only queued, so an error then can still be a status; `open` once the head is out;
+ * `done` after the teardown, which runs once whatever ends the request.
+ */
+class Connection implements LiveStream {
+  readonly req: SseRequest;
+  readonly res: SseResponse;
+  readonly #config: StreamConfig;
+  readonly #release: () => void;
+  readonly #writer: Writer;
+  #state: State = 'pending';
+  #ctx: RequestContext | undefined;
+  #intake: Intake | undefined;
+  /** What ended the stream while it was being subscribed, to be acted on once subscribe returns. */
+  #early: { error: unknown } | 'complete' | undefined;
+  /** Heartbeat sweeps since the last write (see {@link LiveStreams}). */
+  #idle = 0;
+  /** The client left (or its socket closed): one function for the response's and the socket's 'close'. */
+  readonly #onClose = (): void => {
+    this.#finish('client', 'drop');
   };
 
-  const finish = (reason: EndReason, end: () => void): void => {
-    if (state === 'done') return;
-    const wasOpen = state === 'open';
-    state = 'done';
-    res.off('close', onClose);
-    if (!http2) req.socket.off('close', onClose);
-    config.live.delete(live);
-    release();
-    if (wasOpen) {
-      stats.open--;
-      if (ctx !== undefined) callHook(config.onDisconnect, ctx, reason);
-    }
-    // Abort first: code that listens on the signal learns the stream is over even if a teardown
-    // below throws.
-    controller.abort();
-    try {
-      end();
-    } catch (error) {
-      // Answering failed (node refused a header, the socket broke): the request still ends.
-      logError(error);
-      res.destroy();
-    }
-    try {
-      subscription?.unsubscribe();
-    } catch (error) {
-      // A teardown of the user's that throws must not become an uncaught exception in 'close'.
-      report(error);
-    }
-  };
+  constructor(req: SseRequest, res: SseResponse, config: StreamConfig, release: () => void) {
+    this.req = req;
+    this.res = res;
+    this.#config = config;
+    this.#release = release;
+    const gzip =
+      config.compress !== undefined && acceptsGzip(req.headers['accept-encoding'])
+        ? config.compress
+        : undefined;
+    this.#writer = new Writer(
+      res,
+      config.limits,
+      config.stats,
+      () => {
+        this.#tooSlow();
+      },
+      gzip,
+    );
+  }
 
-  const onClose = (): void => {
-    finish('client', () => {
-      writer.discard();
-    });
-  };
-
-  const fail = (error: unknown): void => {
-    const refusal = error instanceof HttpError;
-    if (state === 'done') {
-      // The client is gone. An abort we caused through ctx.signal is no error; anything else is.
-      if (!refusal && !isAbortOf(controller.signal, error)) report(error);
+  serve(): void {
+    const { req, res } = this;
+    const config = this.#config;
+    config.live.add(this);
+    res.on('close', this.#onClose);
+    // A pipelined request's response is not yet attached to the socket, so it hears no 'close'
+    // of its own when the client leaves: the socket's is the one that always comes. On HTTP/2
+    // each stream closes on its own (its 'close' is the response's), and the session's socket
+    // is shared.
+    if (!isHttp2(req)) req.socket.on('close', this.#onClose);
+    // A write racing a departing client fails with EPIPE or ECONNRESET: a normal ending, not an
+    // error. The listener stays for the response's life, since such an error can come after end().
+    res.on('error', ignoreDeparture);
+    if (req.socket.destroyed) {
+      // (On HTTP/2, `req.socket.destroyed` is the stream's.) The client left before we were
+      // called (say, during slow middleware): 'close' has been.
+      this.#onClose();
       return;
     }
-    if (!refusal) report(error);
-    stats.refused++;
-    finish('error', () => {
-      writer.discard();
-      refuse(res, error, heads.extra);
-    });
-  };
+    try {
+      const ctx = new RequestContext(req, config.maxLastEventIdLength);
+      this.#ctx = ctx;
+      const result = config.handler(ctx);
+      if (!isObservable(result) && isPromiseLike(result)) {
+        // `fail` ends the request whatever happens; should it throw all the same, the request is
+        // cut rather than the rejection left unhandled.
+        Promise.resolve(result)
+          .then(
+            (stream) => {
+              this.#startSafely(stream);
+            },
+            (error: unknown) => {
+              this.#fail(error);
+            },
+          )
+          .catch((error: unknown) => {
+            logError(error);
+            res.destroy();
+          });
+      } else this.#startSafely(result);
+    } catch (error) {
+      this.#fail(error);
+    }
+  }
 
-  const opened = (): void => {
-    state = 'open';
-    stats.open++;
-    stats.opened++;
-    if (ctx !== undefined) callHook(config.onConnect, ctx);
-  };
+  shutdown(last: SseEvent | undefined): void {
+    if (this.#state === 'done') return;
+    if (this.#state !== 'open') {
+      this.#config.stats.refused++;
+      this.#finish('shutdown', 'refuse', this.#config.closing);
+      return;
+    }
+    this.#finish('shutdown', 'end', last);
+    const { res } = this;
+    const socket = res.socket;
+    // A keep-alive socket would otherwise idle on until its timeout, holding server.close().
+    // An HTTP/2 session is shared by other streams: closing it is the server's business.
+    if (!isHttp2(this.req)) res.once('finish', () => socket?.end());
+  }
 
-  const live: LiveStream = {
-    res,
-    shutdown(last) {
-      if (state === 'done') return;
-      if (state !== 'open') {
-        stats.refused++;
-        finish('shutdown', () => {
-          writer.discard();
-          refuse(res, config.closing, heads.extra);
-        });
-        return;
-      }
-      const socket = res.socket;
-      finish('shutdown', () => {
-        endWith(last);
-        // A keep-alive socket would otherwise idle on until its timeout, holding server.close().
-        // An HTTP/2 session is shared by other streams: closing it is the server's business.
-        if (!http2) res.once('finish', () => socket?.end());
-      });
-    },
-  };
+  tick(): void {
+    if (this.#state === 'open' && ++this.#idle >= beatTicks) this.#write(heartbeatFrame, false);
+  }
 
-  /** The stream completed: what is queued goes out, then the response ends. */
-  const complete = (): void => {
-    finish('complete', () => {
-      writer.end();
-    });
-  };
+  /** An event of the stream: encoded (a lookup, for a channel's) and queued. */
+  event(event: SseEvent): void {
+    let frame: string;
+    try {
+      frame = encode(event, this.#config.encodeOptions);
+    } catch (error) {
+      // As an operator would: the stream errors, and its source is let go.
+      this.#intake?.error(error);
+      return;
+    }
+    this.#write(frame, true);
+  }
 
-  const endAfterError = (error: unknown): void => {
-    const last = report(error);
-    finish('error', () => {
-      endWith(last);
-    });
-  };
+  failed(error: unknown): void {
+    if (this.#state === 'subscribing') this.#early = { error };
+    else this.#endAfterError(error);
+  }
 
-  const start = (stream: unknown): void => {
+  completed(): void {
+    if (this.#state === 'subscribing') this.#early = 'complete';
+    else this.#finish('complete', 'end');
+  }
+
+  #write(frame: string, event: boolean): void {
+    this.#idle = 0;
+    this.#writer.write(frame, event);
+  }
+
+  #startSafely(stream: unknown): void {
+    // Whatever throws while a stream starts ends the request like an error before the head;
+    // inside a promise callback it would otherwise be an unhandled rejection.
+    try {
+      this.#start(stream);
+    } catch (error) {
+      this.#fail(error);
+    }
+  }
+
+  #start(stream: unknown): void {
+    const { req } = this;
+    const config = this.#config;
     if (!isObservable(stream)) {
-      fail(
+      this.#fail(
         new TypeError(
           `rx-sse: the handler for ${req.method ?? ''} ${req.url ?? ''} returned ${describe(stream)}, not an Observable of events`,
         ),
       );
       return;
     }
-    if (state !== 'pending') return;
-    const head = wantsKeepAlive(req) ? heads.keepAlive : heads.plain;
+    if (this.#state !== 'pending') return;
+    const head = wantsKeepAlive(req) ? config.heads.keepAlive : config.heads.plain;
     if (req.method === 'HEAD') {
       // The same answer a GET gets: the handler runs and the stream is subscribed for just the
       // synchronous window in which an error is still a status; then it is let go, unwritten.
@@ -234,91 +242,156 @@ export function serveStream(
         })
         .unsubscribe();
       if (refusal !== undefined) {
-        fail(refusal.error);
+        this.#fail(refusal.error);
         return;
       }
       // Not a stream: no figures, no hooks.
-      state = 'head';
-      writer.open(head);
-      complete();
+      this.#state = 'head';
+      this.#writer.open(head);
+      this.#finish('complete', 'end');
       return;
     }
-    state = 'subscribing';
-    let early: { error: unknown } | 'complete' | undefined;
-    const observer: Observer<string> = {
-      next: (frame) => {
-        writer.write(frame, frame !== heartbeatFrame && frame !== config.preamble);
-      },
-      error: (error: unknown) => {
-        if (state === 'subscribing') early = { error };
-        else endAfterError(error);
-      },
-      complete: () => {
-        if (state === 'subscribing') early = 'complete';
-        else complete();
-      },
-    };
+    this.#state = 'subscribing';
+    if (config.preamble !== undefined) this.#write(config.preamble, false);
+    const intake = new Intake(this);
+    this.#intake = intake;
     const feed = feedOf(stream);
-    subscription =
-      feed === undefined
-        ? (stream as Observable<SseEvent>).pipe(config.wire).subscribe(observer)
-        : subscribeFed(feed, config, observer);
-    // The observer may have ended the request during subscribe(); TypeScript cannot see that.
+    if (feed === undefined) (stream as Observable<SseEvent>).subscribe(intake);
+    else {
+      try {
+        intake.add(feed(intake));
+      } catch (error) {
+        // The feed failed to start: as if the Observable had errored on subscribe.
+        intake.error(error);
+      }
+    }
+    // The intake may have ended the request during subscribe(); TypeScript cannot see that.
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
-    if (state !== 'subscribing') return;
+    if (this.#state !== 'subscribing') return;
+    const early = this.#early;
     if (early !== undefined && early !== 'complete') {
-      fail(early.error);
+      this.#fail(early.error);
       return;
     }
-    opened();
-    writer.open(head);
-    if (early === 'complete') complete();
-  };
-
-  // Whatever throws while a stream starts ends the request like an error before the head; inside
-  // a promise callback it would otherwise be an unhandled rejection.
-  const startSafely = (stream: unknown): void => {
-    try {
-      start(stream);
-    } catch (error) {
-      fail(error);
-    }
-  };
-
-  /** Ends the response, with `last` as its final event if there is one and it can be encoded. */
-  const endWith = (last: SseEvent | undefined): void => {
-    writer.end(lastFrame(last, config.encodeOptions));
-  };
-
-  config.live.add(live);
-  res.once('close', onClose);
-  // A pipelined request's response is not yet attached to the socket, so it hears no 'close'
-  // of its own when the client leaves: the socket's is the one that always comes. On HTTP/2 each
-  // stream closes on its own (its 'close' is the response's), and the session's socket is shared.
-  if (!http2) req.socket.once('close', onClose);
-  // A write racing a departing client fails with EPIPE or ECONNRESET: a normal ending, not an
-  // error. The listener stays for the response's life, since such an error can come after end().
-  res.on('error', ignoreDeparture);
-  if (req.socket.destroyed) {
-    // (On HTTP/2, `req.socket.destroyed` is the stream's.) The client left before we were called (say, during slow middleware): 'close' has been.
-    onClose();
-    return;
+    this.#state = 'open';
+    config.stats.open++;
+    config.stats.opened++;
+    if (this.#ctx !== undefined) callHook(config.onConnect, this.#ctx);
+    this.#writer.open(head);
+    if (early === 'complete') this.#finish('complete', 'end');
   }
-  try {
-    ctx = createContext(req, controller.signal, config.maxLastEventIdLength);
-    const result = config.handler(ctx);
-    if (!isObservable(result) && isPromiseLike(result)) {
-      // `fail` ends the request whatever happens; should it throw all the same, the request is
-      // cut rather than the rejection left unhandled.
-      Promise.resolve(result)
-        .then(startSafely, fail)
-        .catch((error: unknown) => {
-          logError(error);
-          res.destroy();
-        });
-    } else startSafely(result);
-  } catch (error) {
-    fail(error);
+
+  #report(error: unknown): SseEvent | undefined {
+    this.#config.stats.errors++;
+    if (this.#ctx !== undefined) return askOnError(this.#config.onError, error, this.#ctx);
+    logError(error);
+    return undefined;
+  }
+
+  #fail(error: unknown): void {
+    const refusal = error instanceof HttpError;
+    if (this.#state === 'done') {
+      // The client is gone. An abort we caused through ctx.signal is no error; anything else is.
+      if (!refusal && this.#ctx?.isEndOf(error) !== true) this.#report(error);
+      return;
+    }
+    if (!refusal) this.#report(error);
+    this.#config.stats.refused++;
+    this.#finish('error', 'refuse', error);
+  }
+
+  #endAfterError(error: unknown): void {
+    const last = this.#report(error);
+    this.#finish('error', 'end', last);
+  }
+
+  #tooSlow(): void {
+    if (this.#state === 'done') return;
+    this.#config.stats.closedSlow++;
+    this.#finish('slow', 'drop');
+  }
+
+  /**
+   * The one teardown. How the response ends: `drop` what is queued (the client is gone, or is cut
+   * for being too slow); `refuse` — before the head — with `arg` as the error its status comes
+   * from; or `end` it after what is queued, with `arg` as its last event if there is one.
+   */
+  #finish(reason: EndReason, how: 'drop' | 'refuse' | 'end', arg?: unknown): void {
+    if (this.#state === 'done') return;
+    const { req, res } = this;
+    const config = this.#config;
+    const wasOpen = this.#state === 'open';
+    this.#state = 'done';
+    res.off('close', this.#onClose);
+    if (!isHttp2(req)) req.socket.off('close', this.#onClose);
+    config.live.delete(this);
+    this.#release();
+    const ctx = this.#ctx;
+    if (wasOpen) {
+      config.stats.open--;
+      if (ctx !== undefined) callHook(config.onDisconnect, ctx, reason);
+    }
+    // The signal first: code that listens on it learns the stream is over even if a teardown
+    // below throws.
+    ctx?.end();
+    try {
+      if (how === 'end') {
+        this.#writer.end(lastFrame(arg as SseEvent | undefined, config.encodeOptions));
+      } else {
+        this.#writer.discard();
+        if (how === 'refuse') refuse(res, arg, config.heads.extra);
+        else if (reason === 'slow') res.destroy();
+      }
+    } catch (error) {
+      // Answering failed (node refused a header, the socket broke): the request still ends.
+      logError(error);
+      res.destroy();
+    }
+    try {
+      this.#intake?.unsubscribe();
+    } catch (error) {
+      // A teardown of the user's that throws must not become an uncaught exception in 'close'.
+      this.#report(error);
+    }
+  }
+}
+
+/**
+ * The subscriber of a stream (or the target of a channel's feed), handing what comes to its
+ * connection. A subscriber of our own, not an observer wrapped by `subscribe`: once it is closed
+ * (an encoding failure, an unsubscribe) even a synchronous source stops being pulled — and one
+ * object per stream instead of the observer, its wrapper and their closures.
+ *
+ * RxJS 7 marks Subscriber's constructor internal, "to be made internal in v8"; rxjs is a peer
+ * dependency of major 7, and this class is the one place that relies on it.
+ */
+class Intake extends Subscriber<SseEvent> {
+  readonly #connection: Connection;
+
+  constructor(connection: Connection) {
+    // eslint-disable-next-line @typescript-eslint/no-deprecated -- see the class comment
+    super();
+    this.#connection = connection;
+  }
+
+  protected override _next(event: SseEvent): void {
+    this.#connection.event(event);
+  }
+
+  protected override _error(error: unknown): void {
+    try {
+      this.#connection.failed(error);
+    } finally {
+      this.unsubscribe();
+    }
+  }
+
+  protected override _complete(): void {
+    try {
+      this.#connection.completed();
+    } finally {
+      this.unsubscribe();
+    }
   }
 }
 
@@ -329,54 +402,4 @@ function wantsKeepAlive(req: SseRequest): boolean {
     req.httpVersionMinor >= 1 &&
     !/(?:^|,)\s*close\s*(?:,|$)/i.test(req.headers.connection ?? '')
   );
-}
-
-/**
- * A channel stream returned as it is: its events come straight from the channel (replay, then
- * live) and are encoded — a lookup of the frame the channel encoded once — and written, with no
- * Observable pipeline per stream; that per-event, per-client work was the most of what a
- * channel's fan-out cost beyond the writes. The retry preamble and the heartbeats come from the
- * same `wire` operator on a source that never emits, so here the heartbeat beats on a fixed
- * period, traffic or not (a 3-byte comment every `heartbeat` ms).
- */
-function subscribeFed(feed: Feed, config: StreamConfig, observer: Observer<string>): Subscription {
-  const subscription = new Subscription();
-  let over = false;
-  subscription.add(() => {
-    over = true;
-  });
-  subscription.add(NEVER.pipe(config.wire).subscribe(observer));
-  let stop: () => void;
-  try {
-    stop = feed({
-      next: (event) => {
-        if (over) return;
-        let frame: string;
-        try {
-          frame = encode(event, config.encodeOptions);
-        } catch (error) {
-          over = true;
-          observer.error(error);
-          return;
-        }
-        observer.next(frame);
-      },
-      closed: () => over,
-      // Once over (an encoding failure, say), a completion that follows changes nothing: the
-      // failure is what the request ends with, as an RxJS subscriber would keep it.
-      complete: () => {
-        if (over) return;
-        over = true;
-        observer.complete();
-      },
-    });
-  } catch (error) {
-    // The feed failed to start: the request ends as if the Observable had errored on subscribe,
-    // and the heartbeat goes with the subscription.
-    over = true;
-    observer.error(error);
-    return subscription;
-  }
-  subscription.add(stop);
-  return subscription;
 }

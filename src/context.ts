@@ -24,20 +24,64 @@ export interface SseContext {
 /** Longest `Last-Event-ID` taken from a client, in UTF-16 code units. */
 export const defaultMaxLastEventIdLength = 1024;
 
-/** Builds the context of one request; a request URL that cannot be parsed is a 400. */
-export function createContext(
-  req: SseRequest,
-  signal: AbortSignal,
-  maxLastEventIdLength: number = defaultMaxLastEventIdLength,
-): SseContext {
-  const url = requestUrl(req);
-  const sent = req.headers['last-event-id'];
-  const lastEventId = lastEventIdOf(
-    Array.isArray(sent) ? sent[0] : sent,
-    url,
-    maxLastEventIdLength,
-  );
-  return { req, url, lastEventId, signal };
+/**
+ * The context of one request. `url` and `signal` are made when first read (most handlers need
+ * neither, and each costs a few hundred bytes per open stream), so they are accessors on the
+ * prototype: a copy made with `{ ...ctx }` leaves them out — pass `ctx` itself along instead.
+ * A request URL that cannot be parsed is a 400 all the same, at once.
+ */
+export class RequestContext implements SseContext {
+  readonly req: SseRequest;
+  readonly lastEventId: string | undefined;
+  #url: URL | undefined;
+  #controller: AbortController | undefined;
+  /** Set once the stream is over, with the reason the signal aborts with. */
+  #ended: { reason: unknown } | undefined;
+
+  constructor(req: SseRequest, maxLastEventIdLength: number = defaultMaxLastEventIdLength) {
+    this.req = req;
+    if (!URL.canParse(urlText(req))) {
+      // Parsed again, to carry the parser's own error.
+      try {
+        new URL(urlText(req));
+      } catch (error) {
+        throw new HttpError(400, 'Bad request URL', { cause: error });
+      }
+    }
+    const sent = req.headers['last-event-id'];
+    const header = Array.isArray(sent) ? sent[0] : sent;
+    // The query is only looked at without a header, and only parsed when there is one.
+    const query = header === undefined || header === '' ? (req.url ?? '').includes('?') : false;
+    this.lastEventId = lastEventIdOf(header, query ? this.url : undefined, maxLastEventIdLength);
+  }
+
+  get url(): URL {
+    return (this.#url ??= new URL(urlText(this.req)));
+  }
+
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#ended !== undefined) this.#controller.abort(this.#ended.reason);
+    }
+    return this.#controller.signal;
+  }
+
+  /** The stream is over: the signal aborts (now, or as it is first read). Idempotent. */
+  end(reason?: unknown): void {
+    if (this.#ended !== undefined) return;
+    this.#ended = { reason };
+    this.#controller?.abort(reason);
+  }
+
+  /** Whether `error` is what the end of the stream caused in code listening on the signal. */
+  isEndOf(error: unknown): boolean {
+    return (
+      this.#ended !== undefined &&
+      ((this.#controller !== undefined && error === this.#controller.signal.reason) ||
+        (error as { name?: unknown } | null)?.name === 'AbortError')
+    );
+  }
 }
 
 /**
@@ -72,17 +116,15 @@ function utf8Header(value: string | undefined): string | undefined {
 // A Host header is a host and an optional port: no slash, query, fragment, userinfo or space.
 const hostPattern = /^[\w.~!$&'()*+,;=:%[\]-]+$/;
 
-function requestUrl(req: SseRequest): URL {
-  const scheme = (req.socket as Partial<TLSSocket> | null)?.encrypted ? 'https' : 'http';
+/** The request's absolute URL, as text for `new URL`. */
+function urlText(req: SseRequest): string {
   const path = req.url ?? '/';
+  // An origin-form target is appended, not resolved: `//rooms/7` is a path, not a host.
+  if (!path.startsWith('/')) return path;
+  const scheme = (req.socket as Partial<TLSSocket> | null)?.encrypted ? 'https' : 'http';
   // HTTP/2 names the host in `:authority` (a `host` header is optional there).
   const sentHost = req.headers.host ?? (req.headers[':authority'] as string | undefined);
   // A Host header that is not a host must not cost the client its stream; the path still counts.
   const host = sentHost !== undefined && hostPattern.test(sentHost) ? sentHost : 'localhost';
-  try {
-    // An origin-form target is appended, not resolved: `//rooms/7` is a path, not a host.
-    return path.startsWith('/') ? new URL(`${scheme}://${host}${path}`) : new URL(path);
-  } catch (error) {
-    throw new HttpError(400, 'Bad request URL', { cause: error });
-  }
+  return `${scheme}://${host}${path}`;
 }

@@ -1,3 +1,4 @@
+import type { Unsubscribable } from 'rxjs';
 import type { SseEvent } from './event.js';
 
 /**
@@ -12,12 +13,12 @@ export const feedKey = Symbol('rx-sse.feed');
 export interface FeedTarget {
   next(event: SseEvent): void;
   /** True once the stream is over: nothing more is taken. */
-  closed(): boolean;
+  readonly closed: boolean;
   complete(): void;
 }
 
 /** Starts feeding `target` (replay first, then live events) and returns the teardown. */
-export type Feed = (target: FeedTarget) => () => void;
+export type Feed = (target: FeedTarget) => Unsubscribable;
 
 /** The feed an Observable carries, if any. */
 export function feedOf(source: object): Feed | undefined {

@@ -9,9 +9,7 @@ import { defaultMaxLastEventIdLength, type SseContext } from './context.js';
 import { corsPolicy, type CorsOptions, type CorsPolicy } from './cors.js';
 import { describe, type EncodeOptions } from './encode.js';
 import type { StreamHeaders } from './headers.js';
-import { checkWireOptions, toWire, type WireOptions } from './toWire.js';
-import type { OperatorFunction } from 'rxjs';
-import type { SseEvent } from './event.js';
+import { checkWireOptions, type WireOptions } from './toWire.js';
 import { checkSlowClientPolicy, type SlowClientPolicy, type WriterLimits } from './writer.js';
 
 /** Options of {@link sse}. */
@@ -31,7 +29,15 @@ export interface SseOptions extends WireOptions {
   onError?: ErrorHook | undefined;
   /** Longest `Last-Event-ID` accepted from a client; longer ones count as absent. Defaults to `1024`. */
   maxLastEventIdLength?: number | undefined;
-  /** Where heartbeat timers run. Defaults to `asyncScheduler`. */
+  /**
+   * A `:` comment goes out on a stream that has written nothing for a while, so that proxies
+   * and load balancers keep it open and a dead client is noticed: one sweep per listener every
+   * quarter of this period sends it to each stream idle for ¾ to all of the period, so no stream
+   * is silent for longer (timers willing). Every frame resets the wait. Defaults to `15000` ms;
+   * `false` disables.
+   */
+  heartbeat?: number | false | undefined;
+  /** Where the heartbeat sweep runs. Defaults to `asyncScheduler`. */
   scheduler?: SchedulerLike | undefined;
   /**
    * How far (bytes) a client may fall behind: what is queued for it while its socket does not
@@ -77,7 +83,9 @@ export interface SseOptions extends WireOptions {
 
 /** {@link SseOptions} checked, with every default filled in. */
 export interface ResolvedOptions {
-  wire: OperatorFunction<SseEvent, string>;
+  /** The heartbeat period in ms, or `false`. */
+  heartbeat: number | false;
+  scheduler: SchedulerLike;
   encodeOptions: EncodeOptions;
   preamble: string | undefined;
   onError: ErrorHook;
@@ -117,7 +125,7 @@ export function resolveOptions(handler: SseHandler, options: SseOptions): Resolv
     onDisconnect,
   } = options;
   checkKeys('sse', options, optionNames);
-  const { encodeOptions, preamble } = checkWireOptions(options, 'sse');
+  const { heartbeat, encodeOptions, preamble } = checkWireOptions(options, 'sse');
   checkScheduler('sse', 'options.scheduler', scheduler);
   for (const [name, fn] of Object.entries({ onError, addressOf, onConnect, onDisconnect })) {
     checkFunction('sse', `options.${name}`, fn);
@@ -129,7 +137,8 @@ export function resolveOptions(handler: SseHandler, options: SseOptions): Resolv
   checkInteger('sse', 'options.retryAfter', retryAfter, 0);
   checkSlowClientPolicy('sse', onSlowClient);
   return {
-    wire: toWire(options, scheduler),
+    heartbeat,
+    scheduler,
     encodeOptions,
     preamble,
     onError,

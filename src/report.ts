@@ -19,14 +19,6 @@ export function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
 }
 
-/** True for the rejection of work cancelled through `signal`, e.g. `fetch(url, { signal })`. */
-export function isAbortOf(signal: AbortSignal, error: unknown): boolean {
-  return (
-    signal.aborted &&
-    (error === signal.reason || (error as { name?: unknown } | null)?.name === 'AbortError')
-  );
-}
-
 const departures = new Set([
   'EPIPE',
   'ECONNRESET',

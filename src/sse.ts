@@ -1,10 +1,11 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { SseRequest, SseResponse } from './http.js';
-import { serveStream, type LiveStream, type SseHandler, type StreamConfig } from './connection.js';
+import { serveStream, type SseHandler, type StreamConfig } from './connection.js';
 import { isPreflight } from './cors.js';
 import { HttpError } from './errors.js';
 import type { SseEvent } from './event.js';
 import { streamHeaders } from './headers.js';
+import { LiveStreams } from './liveStreams.js';
 import { resolveOptions, type SseOptions } from './options.js';
 import { checkInteger } from './check.js';
 import { refuse } from './refuse.js';
@@ -68,7 +69,7 @@ export function sse(handler: SseHandler, options: SseOptions = {}): SseListener 
   const resolved = resolveOptions(handler, options);
   const { cors, maxConnections, maxConnectionsPerAddress, addressOf, retryAfter } = resolved;
   const stats = emptyStats();
-  const live = new Set<LiveStream>();
+  const live = new LiveStreams(resolved.heartbeat, resolved.scheduler);
   // Counted only when there is a per-address limit: otherwise it would be work per request for nothing.
   const perAddress = maxConnectionsPerAddress === Infinity ? undefined : new Map<string, number>();
   const closing = new HttpError(503, 'Shutting down', {

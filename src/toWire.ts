@@ -34,8 +34,10 @@ export const defaultHeartbeat = 15_000;
  * Turns a stream of events into the exact text a client receives: the `retry` preamble, one
  * frame per event, and a heartbeat comment whenever the stream has been idle for `heartbeat` ms.
  *
- * This is the whole of what `sse` decides about bytes, with no I/O, so it can be tested with
- * marbles. An event that {@link encode} refuses errors the stream and none of it is emitted.
+ * These are the rules `sse` and `toResponse` apply to bytes, with no I/O, so they can be tested
+ * with marbles. (`toResponse` runs this operator; `sse` applies the same rules to each stream
+ * without an operator chain, which an idle stream would pay for in memory, and beats the
+ * heartbeat from one sweep over all its streams.) An event that {@link encode} refuses errors the stream and none of it is emitted.
  * Each event costs one clock read: the heartbeat timer is not reset per event but wakes when the
  * stream could first have been idle long enough, and sleeps again for the time still missing.
  *

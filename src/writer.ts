@@ -38,147 +38,164 @@ export interface WriterLimits {
  * With `compress`, frames go through a gzip stream piped to the response, flushed per write (so
  * per turn); what the compressor holds counts toward the bound, and it is destroyed with the stream.
  */
-export interface Writer {
+export class Writer {
+  readonly #res: ServerResponse;
+  readonly #limits: WriterLimits;
+  readonly #stats: SseStats;
+  readonly #onTooSlow: () => void;
+  readonly #compress: ZlibOptions | undefined;
+  #pending = '';
+  #pendingEvents = 0;
+  #opened = false;
+  #scheduled = false;
+  #done = false;
+  /** The socket said "wait": frames stay in `#pending` until 'drain'. */
+  #blocked = false;
+  /** Bytes in `#pending` while blocked. */
+  #backlog = 0;
+  /** Where frames are written: the response, or a gzip stream piped to it (from `open`). */
+  #out: Writable;
+  #gzip: Gzip | undefined;
+  // The two callbacks node and the microtask queue need, made once per stream.
+  readonly #flushNow = (): void => {
+    this.#flush();
+  };
+  readonly #onDrain = (): void => {
+    this.#blocked = false;
+    this.#flush();
+  };
+
+  /** `onTooSlow`: the client fell past the bound under the `close` policy; it is to be cut. */
+  constructor(
+    response: SseResponse,
+    limits: WriterLimits,
+    stats: SseStats,
+    onTooSlow: () => void,
+    compress?: ZlibOptions,
+  ) {
+    // node:http2's compat response writes, drains and flushes its head the same way; its types
+    // just lack `flushHeaders`.
+    this.#res = response as ServerResponse;
+    this.#out = this.#res;
+    this.#limits = limits;
+    this.#stats = stats;
+    this.#onTooSlow = onTooSlow;
+    this.#compress = compress;
+    this.#res.on('drain', this.#onDrain);
+  }
+
   /**
    * Queues a frame; `event` says whether it counts as an event in the stats (heartbeats and the
-   * retry preamble do not). Before {@link Writer.open} it only queues; after {@link Writer.end},
-   * it is ignored.
+   * retry preamble do not). Before {@link open} it only queues; after {@link end}, it is ignored.
    */
-  write(frame: string, event: boolean): void;
+  write(frame: string, event: boolean): void {
+    if (this.#done) return;
+    if (this.#blocked) {
+      const bytes = Buffer.byteLength(frame);
+      if (this.#owed() + this.#backlog + bytes > this.#limits.maxBufferedBytes) {
+        this.#overflow(event ? 1 : 0);
+        return;
+      }
+      this.#backlog += bytes;
+    }
+    this.#pending += frame;
+    if (event) this.#pendingEvents++;
+    if (this.#opened && !this.#blocked && !this.#scheduled) {
+      this.#scheduled = true;
+      queueMicrotask(this.#flushNow);
+    }
+  }
+
   /** Sends the head, with whatever is queued, at once: the client's `open` need not wait for an event. */
-  open(headers: OutgoingHttpHeaders): void;
+  open(headers: OutgoingHttpHeaders): void {
+    const res = this.#res;
+    const head = keepingVary(res, headers);
+    if (this.#compress === undefined) {
+      res.writeHead(200, head);
+    } else {
+      res.writeHead(200, { ...head, 'Content-Encoding': 'gzip' });
+      const compressor = createFlushingGzip(this.#compress);
+      this.#gzip = compressor;
+      // However the response ends — a client leaving after end() while the compressor still
+      // holds a backlog included — the compressor's memory goes with it.
+      res.once('close', () => compressor.destroy());
+      // A failure of the compressor ends this response, as a socket error would.
+      compressor.on('error', (error) => {
+        logError(error);
+        res.destroy();
+      });
+      res.off('drain', this.#onDrain);
+      compressor.on('drain', this.#onDrain);
+      compressor.pipe(res);
+      this.#out = compressor;
+    }
+    this.#opened = true;
+    if (this.#pending === '') res.flushHeaders();
+    else this.#flush();
+  }
+
   /**
    * Writes whatever is queued and `last` (a final event, which the bound does not refuse: the
    * stream is ending anyway), then ends the response.
    */
-  end(last?: string): void;
-  /** Drops whatever is queued and stops listening: the client is gone. */
-  discard(): void;
-}
+  end(last?: string): void {
+    if (this.#done) return;
+    if (last !== undefined) {
+      this.#pending += last;
+      this.#pendingEvents++;
+    }
+    this.#flush(true);
+    this.#done = true;
+    this.#out.off('drain', this.#onDrain);
+    // A gzip stream ends the response once its last bytes are through (it is piped).
+    this.#out.end();
+  }
 
-export function createWriter(
-  response: SseResponse,
-  limits: WriterLimits,
-  stats: SseStats,
-  onTooSlow: () => void,
-  compress?: ZlibOptions,
-): Writer {
-  // node:http2's compat response writes, drains and flushes its head the same way; its types
-  // just lack `flushHeaders`.
-  const res = response as ServerResponse;
-  const { maxBufferedBytes: bound, onSlowClient } = limits;
-  let pending = '';
-  let pendingEvents = 0;
-  let opened = false;
-  let scheduled = false;
-  let done = false;
-  /** The socket said "wait": frames stay in `pending` until 'drain'. */
-  let blocked = false;
-  /** Bytes in `pending` while blocked. */
-  let backlog = 0;
-  /** Where frames are written: the response, or a gzip stream piped to it (from `open`). */
-  let out: Writable = res;
-  let gzip: Gzip | undefined;
-  /** What the client is owed beyond `pending`: node's buffer, and the compressor's. */
-  const owed = (): number =>
-    res.writableLength + (gzip === undefined ? 0 : gzip.writableLength + gzip.readableLength);
+  /** Drops whatever is queued and stops listening: the client is gone. */
+  discard(): void {
+    this.#done = true;
+    this.#pending = '';
+    this.#out.off('drain', this.#onDrain);
+    // The compressor's memory goes now, not when the collector finds it.
+    this.#gzip?.destroy();
+  }
+
+  /** What the client is owed beyond `#pending`: node's buffer, and the compressor's. */
+  #owed(): number {
+    const gzip = this.#gzip;
+    return (
+      this.#res.writableLength +
+      (gzip === undefined ? 0 : gzip.writableLength + gzip.readableLength)
+    );
+  }
 
   /** Past the bound: skip (counted) or cut. */
-  const overflow = (events: number): void => {
-    if (onSlowClient === 'drop') stats.dropped += events;
-    else onTooSlow();
-  };
+  #overflow(events: number): void {
+    if (this.#limits.onSlowClient === 'drop') this.#stats.dropped += events;
+    else this.#onTooSlow();
+  }
 
-  const flush = (force = false): void => {
-    scheduled = false;
-    if (done || (blocked && !force) || pending === '') return;
-    const chunk = pending;
-    const events = pendingEvents;
-    pending = '';
-    pendingEvents = 0;
+  #flush(force = false): void {
+    this.#scheduled = false;
+    if (this.#done || (this.#blocked && !force) || this.#pending === '') return;
+    const chunk = this.#pending;
+    const events = this.#pendingEvents;
+    this.#pending = '';
+    this.#pendingEvents = 0;
     const bytes = Buffer.byteLength(chunk);
-    const already = owed();
-    if (!force && already + bytes > bound) {
-      if (already === 0) hintBurst(limits, bytes);
-      overflow(events);
+    const already = this.#owed();
+    if (!force && already + bytes > this.#limits.maxBufferedBytes) {
+      if (already === 0) hintBurst(this.#limits, bytes);
+      this.#overflow(events);
       return;
     }
-    stats.bytes += bytes;
-    stats.events += events;
-    if (!out.write(chunk)) {
-      blocked = true;
-      backlog = 0;
+    this.#stats.bytes += bytes;
+    this.#stats.events += events;
+    if (!this.#out.write(chunk)) {
+      this.#blocked = true;
+      this.#backlog = 0;
     }
-  };
-  const onDrain = (): void => {
-    blocked = false;
-    flush();
-  };
-  res.on('drain', onDrain);
-
-  return {
-    write(frame, event) {
-      if (done) return;
-      if (blocked) {
-        const bytes = Buffer.byteLength(frame);
-        if (owed() + backlog + bytes > bound) {
-          overflow(event ? 1 : 0);
-          return;
-        }
-        backlog += bytes;
-      }
-      pending += frame;
-      if (event) pendingEvents++;
-      if (opened && !blocked && !scheduled) {
-        scheduled = true;
-        queueMicrotask(flush);
-      }
-    },
-    open(headers) {
-      const head = keepingVary(res, headers);
-      if (compress === undefined) {
-        res.writeHead(200, head);
-      } else {
-        res.writeHead(200, { ...head, 'Content-Encoding': 'gzip' });
-        const compressor = createFlushingGzip(compress);
-        gzip = compressor;
-        // However the response ends — a client leaving after end() while the compressor still
-        // holds a backlog included — the compressor's memory goes with it.
-        res.once('close', () => compressor.destroy());
-        // A failure of the compressor ends this response, as a socket error would.
-        gzip.on('error', (error) => {
-          logError(error);
-          res.destroy();
-        });
-        res.off('drain', onDrain);
-        gzip.on('drain', onDrain);
-        gzip.pipe(res);
-        out = gzip;
-      }
-      opened = true;
-      if (pending === '') res.flushHeaders();
-      else flush();
-    },
-    end(last) {
-      if (done) return;
-      if (last !== undefined) {
-        pending += last;
-        pendingEvents++;
-      }
-      flush(true);
-      done = true;
-      out.off('drain', onDrain);
-      // A gzip stream ends the response once its last bytes are through (it is piped).
-      out.end();
-    },
-    discard() {
-      done = true;
-      pending = '';
-      out.off('drain', onDrain);
-      // The compressor's memory goes now, not when the collector finds it.
-      gzip?.destroy();
-    },
-  };
+  }
 }
 
 /**

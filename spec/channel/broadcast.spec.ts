@@ -53,14 +53,14 @@ describe('createChannel over node:http', function () {
       if (fail) throw new Error('cannot serialize');
       return `own ${JSON.stringify(data)}`;
     };
-    // The fed stream: a retry preamble, heartbeats on a fixed period even while events flow,
-    // the listener's own serializer, and an encoding failure ending it through onError.
+    // The fed stream: a retry preamble, heartbeats only when idle (as the piped one), the
+    // listener's own serializer, and an encoding failure ending it through onError.
     const fed = await startServer(
-      sse((ctx) => channel.stream(ctx), { retry: 500, heartbeat: 100, serialize, onError }),
+      sse((ctx) => channel.stream(ctx), { retry: 500, heartbeat: 300, serialize, onError }),
     );
-    // The same channel, piped: heartbeats only when idle.
+    // The same channel, piped.
     const piped = await startServer(
-      sse((ctx) => channel.stream(ctx).pipe(map((event) => event)), { heartbeat: 100, serialize }),
+      sse((ctx) => channel.stream(ctx).pipe(map((event) => event)), { heartbeat: 300, serialize }),
     );
     try {
       const a = await openStream(fed.origin);
@@ -75,8 +75,10 @@ describe('createChannel over node:http', function () {
       expect(a.events.map((event) => event.data)).to.deep.equal(
         Array.from({ length: 30 }, (_, i) => `own {"i":${i}}`),
       );
-      expect(a.text).to.contain(':\n\n');
+      // Events every 10 ms: neither stream was idle long enough for a heartbeat.
+      expect(a.text).not.to.contain(':\n\n');
       expect(b.text).not.to.contain(':\n\n');
+      await waitFor(() => a.text.endsWith(':\n\n') && b.text.endsWith(':\n\n'), 'heartbeats');
       fail = true;
       channel.send({ i: 30 });
       await a.ended;

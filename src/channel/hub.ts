@@ -1,4 +1,4 @@
-import { Observable, type SchedulerLike, type Subscriber } from 'rxjs';
+import { Observable, type SchedulerLike, type Subscriber, type Unsubscribable } from 'rxjs';
 import type { SseEvent } from '../event.js';
 import { compareIds, type EventId } from './eventId.js';
 
@@ -19,18 +19,30 @@ export interface HubLimits {
 export interface HubTarget {
   next(event: SseEvent): void;
   /** True once the target wants nothing more. */
-  closed(): boolean;
+  readonly closed: boolean;
   complete(): void;
 }
 
-interface Listener {
+/** One target listening to a hub; unsubscribing it is its teardown. */
+class Listener implements Unsubscribable {
   readonly target: HubTarget;
+  readonly #hub: Hub;
   /** Where it is in the hub's list (-1 once removed): leaving costs O(1), not a pass over all. */
-  index: number;
+  index = -1;
   /** The id of the last event this listener was given: it is never given that id or an older one. */
   cursor: EventId;
   /** While the listener replays history, live events wait here instead of being sent. */
-  waiting: Entry[] | undefined;
+  waiting: Entry[] | undefined = [];
+
+  constructor(hub: Hub, target: HubTarget, cursor: EventId) {
+    this.#hub = hub;
+    this.target = target;
+    this.cursor = cursor;
+  }
+
+  unsubscribe(): void {
+    this.#hub.remove(this);
+  }
 }
 
 /**
@@ -138,15 +150,7 @@ export class Hub {
    */
   after(after: EventId, lead?: SseEvent): Observable<SseEvent> {
     return new Observable<SseEvent>((subscriber: Subscriber<SseEvent>) =>
-      this.listen(after, lead, {
-        next: (event) => {
-          subscriber.next(event);
-        },
-        closed: () => subscriber.closed,
-        complete: () => {
-          subscriber.complete();
-        },
-      }),
+      this.listen(after, lead, subscriber),
     );
   }
 
@@ -154,21 +158,18 @@ export class Hub {
    * What {@link after} does for its subscriber, for any target: replays, then delivers live
    * events until the returned teardown is called (or the target says it is closed).
    */
-  listen(after: EventId, lead: SseEvent | undefined, target: HubTarget): () => void {
+  listen(after: EventId, lead: SseEvent | undefined, target: HubTarget): Unsubscribable {
     this.#evict();
-    const listener: Listener = { target, index: -1, cursor: after, waiting: [] };
+    const listener = new Listener(this, target, after);
     // Listening before replaying: what is appended meanwhile waits, and the cursor drops what
     // the replay already gave.
     const listening = !this.#closed;
     if (listening) this.#add(listener);
-    const stop = (): void => {
-      this.#remove(listener);
-    };
     const replay = this.#entries.slice(this.#indexAfter(after));
     if (lead !== undefined) target.next(lead);
     for (const entry of replay) deliver(listener, entry, true);
     let waiting = listener.waiting;
-    while (waiting !== undefined && waiting.length > 0 && !target.closed()) {
+    while (waiting !== undefined && waiting.length > 0 && !target.closed) {
       listener.waiting = [];
       for (const entry of waiting) deliver(listener, entry, true);
       waiting = listener.waiting;
@@ -176,7 +177,7 @@ export class Hub {
     listener.waiting = undefined;
     // Closed while listening and delivering: the delivery completes it once it is done.
     if (this.#closed && (!listening || !this.#delivering)) target.complete();
-    return stop;
+    return listener;
   }
 
   /** Ends every stream once what has been published has been delivered. */
@@ -193,7 +194,8 @@ export class Hub {
     this.#listeners = list;
   }
 
-  #remove(listener: Listener): void {
+  /** Stops delivering to `listener` (its teardown); a second call does nothing. */
+  remove(listener: Listener): void {
     const { index } = listener;
     if (this.#listeners[index] !== listener) return;
     const list = this.#delivering ? [...this.#listeners] : this.#listeners;
@@ -247,7 +249,7 @@ export class Hub {
 }
 
 function deliver(listener: Listener, entry: Entry, replaying = false): void {
-  if (listener.target.closed() || compareIds(entry.id, listener.cursor) <= 0) return;
+  if (listener.target.closed || compareIds(entry.id, listener.cursor) <= 0) return;
   if (listener.waiting !== undefined && !replaying) {
     listener.waiting.push(entry);
     return;

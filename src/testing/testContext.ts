@@ -1,6 +1,6 @@
 import { IncomingMessage } from 'node:http';
 import { Socket } from 'node:net';
-import { createContext, type SseContext } from '../context.js';
+import { RequestContext, type SseContext } from '../context.js';
 
 /** What {@link testContext} builds a request from. Every field is optional. */
 export interface TestContextInit {
@@ -43,11 +43,10 @@ export function testContext(init: TestContextInit = {}): TestContext {
     headers[name.toLowerCase()] = value;
   if (init.lastEventId !== undefined) headers['last-event-id'] = init.lastEventId;
   req.headers = headers;
-  const controller = new AbortController();
-  return {
-    ...createContext(req, controller.signal),
+  const ctx = new RequestContext(req);
+  return Object.assign(ctx, {
     abort: (reason?: unknown) => {
-      controller.abort(reason);
+      ctx.end(reason);
     },
-  };
+  });
 }

@@ -4,9 +4,10 @@ import { toWire, type WireOptions } from '../toWire.js';
 
 /**
  * The exact frames `sse` would write for `events`, with the same defaults (a heartbeat after 15 s
- * idle), as an Observable of strings to test with marbles. (One exception: for a channel stream
- * returned as it is, `sse` beats the heartbeat on a fixed period, traffic or not.) Inside `TestScheduler.run` the default
- * scheduler runs in virtual time, so a 15 s heartbeat is the marble `15s h`.
+ * idle), as an Observable of strings to test with marbles. Inside `TestScheduler.run` the default
+ * scheduler runs in virtual time, so a 15 s heartbeat is the marble `15s h`. (`sse` sweeps its
+ * streams every quarter of the period, so on a server a stream that fell silent between two
+ * sweeps gets its heartbeat up to a quarter sooner; the frames are the same.)
  *
  * ## Example
  * ```ts
