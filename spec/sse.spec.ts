@@ -48,6 +48,22 @@ describe('sse', () => {
     });
   }
 
+  /** Serves a handler that waits; the client leaves; then the handler rejects with `error`. */
+  async function rejectAfterTheClientLeft(error: unknown): Promise<void> {
+    let called = false;
+    let reject: (error: unknown) => void = () => undefined;
+    const origin = await serve(() => {
+      called = true;
+      return new Promise<never>((_, r) => (reject = r));
+    });
+    const req = get(origin).on('error', () => undefined);
+    await waitFor(() => called, 'the handler');
+    req.destroy();
+    await delay(20);
+    reject(error);
+    await delay(20);
+  }
+
   describe('the stream', () => {
     it('should send 200 and the SSE headers', async () => {
       const origin = await serve(() => of({ data: 'x' }), { headers: { 'X-Custom': 'yes' } });
@@ -364,18 +380,7 @@ describe('sse', () => {
     });
 
     it('should not report an HttpError rejected after the client left', async () => {
-      let called = false;
-      let reject: (error: unknown) => void = () => undefined;
-      const origin = await serve(() => {
-        called = true;
-        return new Promise<never>((_, r) => (reject = r));
-      });
-      const req = get(origin).on('error', () => undefined);
-      await waitFor(() => called, 'the handler');
-      req.destroy();
-      await delay(20);
-      reject(new HttpError(401));
-      await delay(20);
+      await rejectAfterTheClientLeft(new HttpError(401));
       expect(t.logged.called).to.equal(false);
     });
 
@@ -869,20 +874,8 @@ describe('sse', () => {
     });
 
     it('should not report an AbortError of work aborted at the end when the signal was never read', async () => {
-      let reject: (error: unknown) => void = () => undefined;
-      let called = false;
-      const origin = await serve(() => {
-        called = true;
-        return new Promise<never>((_, r) => (reject = r));
-      });
-      const req = get(origin).on('error', () => undefined);
-      await waitFor(() => called, 'the handler');
-      req.destroy();
-      await delay(20);
-      reject(new DOMException('gone', 'AbortError'));
-      await delay(20);
+      await rejectAfterTheClientLeft(new DOMException('gone', 'AbortError'));
       expect(t.logged.called).to.equal(false);
-      reject(new Error('other'));
     });
 
     it('should answer 400 to a request target that is not a URL', async () => {
