@@ -573,6 +573,36 @@ describe('sse', () => {
       expect(t.logged.calledOnce).to.equal(true);
     });
 
+    it('should answer 500 to an Observable-like whose subscribe() gives no Subscription', async () => {
+      const impostor = { lift: () => undefined, subscribe: () => undefined };
+      const origin = await serve(() => impostor as unknown as Observable<SseEvent>);
+      expect((await fetchRaw(origin)).status).to.equal(500);
+      expect(String(t.logged.firstCall.args[1])).to.match(/subscribe\(\) gave undefined/);
+    });
+
+    it("should keep a synchronous ending when the stream's own teardown throws, and report the throw", async () => {
+      const cleanup = new Error('cleanup failed');
+      const onError = sinon.spy();
+      const origin = await serve(
+        (ctx) =>
+          new Observable<SseEvent>((subscriber) => {
+            if (ctx.url.pathname === '/forbidden') subscriber.error(new HttpError(403));
+            else {
+              subscriber.next({ data: 'snapshot' });
+              subscriber.complete();
+            }
+            return () => {
+              throw cleanup;
+            };
+          }),
+        { onError },
+      );
+      const done = await fetchRaw(origin);
+      expect([done.status, done.body]).to.deep.equal([200, 'data: snapshot\n\n']);
+      expect((await fetchRaw(`${origin}/forbidden`)).status).to.equal(403);
+      expect(onError.args.map((args: unknown[]) => args[0])).to.deep.equal([cleanup, cleanup]);
+    });
+
     it('should send 205 with no body and refusals with Cache-Control: no-store', async () => {
       const origin = await serve((ctx) => {
         throw new HttpError(ctx.url.pathname === '/reset' ? 205 : 403);
@@ -893,6 +923,26 @@ describe('sse', () => {
       });
       expect(text).to.match(/^HTTP\/1\.1 400 /);
       expect(handler.called).to.equal(false);
+    });
+
+    it('should let a handler copy the context with a spread, and assign its signal', async () => {
+      const seen: [string | null, boolean][] = [];
+      let combined: AbortSignal | undefined;
+      const listener = sse((ctx) => {
+        const copy = { ...ctx, user: 'ann' };
+        ctx.signal = AbortSignal.any([ctx.signal, new AbortController().signal]);
+        combined = ctx.signal;
+        seen.push([copy.url.searchParams.get('room'), copy.signal.aborted]);
+        return NEVER;
+      });
+      t.server = await startServer(listener);
+      const res = await open(`${t.server.origin}/?room=7`);
+      await waitFor(() => listener.stats.open === 1, 'the stream');
+      res.destroy();
+      await waitFor(() => listener.stats.open === 0, 'the teardown');
+      expect(seen).to.deep.equal([['7', false]]);
+      // Made from the context's own signal, the assigned one aborts with the stream.
+      expect(combined?.aborted).to.equal(true);
     });
 
     it('should take ?lastEventId= when there is no header, and ignore one over the cap', async () => {

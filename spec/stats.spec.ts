@@ -43,6 +43,24 @@ describe('sse stats and hooks', () => {
     expect(listener.stats).to.include({ refused: 2, errors: 1, opened: 0 });
   });
 
+  it('should send the head before onConnect, so a hook that ends the stream ends an open one', async () => {
+    const events = new Subject<SseEvent>();
+    const listener = sse(() => events, {
+      onConnect: () => {
+        events.next({ data: 'hello' });
+        events.complete();
+      },
+    });
+    t.server = await startServer(listener);
+    const res = await fetchRaw(t.server.origin);
+    expect([res.status, res.headers['content-type'], res.body]).to.deep.equal([
+      200,
+      'text/event-stream; charset=utf-8',
+      'data: hello\n\n',
+    ]);
+    expect(t.logged.called).to.equal(false);
+  });
+
   it('should call onConnect when a stream opens and onDisconnect once, with why it ended', async () => {
     const reasons: [string, EndReason][] = [];
     const connected: string[] = [];

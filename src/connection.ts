@@ -1,5 +1,5 @@
 import type { ZlibOptions } from 'node:zlib';
-import { isObservable, Subscriber, type Observable } from 'rxjs';
+import { isObservable, Subscriber, type Observable, type Unsubscribable } from 'rxjs';
 import { acceptsGzip } from './compress.js';
 import { RequestContext, type SseContext } from './context.js';
 import { describe, encode, type EncodeOptions } from './encode.js';
@@ -8,7 +8,7 @@ import type { SseEvent } from './event.js';
 import { feedOf } from './feed.js';
 import type { HeadSet } from './headers.js';
 import { isHttp2, type SseRequest, type SseResponse } from './http.js';
-import { beatTicks, type LiveStream, type LiveStreams } from './liveStreams.js';
+import type { LiveStream, LiveStreams } from './liveStreams.js';
 import { refuse } from './refuse.js';
 import {
   askOnError,
@@ -175,8 +175,8 @@ class Connection implements LiveStream {
     if (!isHttp2(this.req)) res.once('finish', () => socket?.end());
   }
 
-  tick(): void {
-    if (this.#state === 'open' && ++this.#idle >= beatTicks) this.#write(heartbeatFrame, false);
+  tick(beat: number): void {
+    if (this.#state === 'open' && ++this.#idle >= beat) this.#write(heartbeatFrame, false);
   }
 
   /** An event of the stream: encoded (a lookup, for a channel's) and queued. */
@@ -255,15 +255,24 @@ class Connection implements LiveStream {
     if (config.preamble !== undefined) this.#write(config.preamble, false);
     const intake = new Intake(this);
     this.#intake = intake;
-    const feed = feedOf(stream);
-    if (feed === undefined) (stream as Observable<SseEvent>).subscribe(intake);
-    else {
-      try {
-        intake.add(feed(intake));
-      } catch (error) {
-        // The feed failed to start: as if the Observable had errored on subscribe.
-        intake.error(error);
+    try {
+      const feed = feedOf(stream);
+      const subscription =
+        feed === undefined ? (stream as Observable<SseEvent>).subscribe(intake) : feed(intake);
+      if (
+        typeof (subscription as Partial<Unsubscribable> | undefined)?.unsubscribe !== 'function'
+      ) {
+        throw new TypeError(
+          `rx-sse: the handler for ${req.method ?? ''} ${req.url ?? ''} returned an Observable-like whose subscribe() gave ${describe(subscription)}, not a Subscription`,
+        );
       }
+      if (feed !== undefined) intake.add(subscription);
+    } catch (error) {
+      // Once the stream has ended, a throw here is its own teardown's (RxJS runs it as it is
+      // added to a closed subscriber): reported as any teardown's, the ending kept. Before,
+      // subscribe() itself failed: as if the stream had errored.
+      if (intake.closed) this.#report(error);
+      else intake.error(error);
     }
     // The intake may have ended the request during subscribe(); TypeScript cannot see that.
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
@@ -276,8 +285,9 @@ class Connection implements LiveStream {
     this.#state = 'open';
     config.stats.open++;
     config.stats.opened++;
-    if (this.#ctx !== undefined) callHook(config.onConnect, this.#ctx);
     this.#writer.open(head);
+    // After the head, as its doc says: a hook that ends the stream ends an open one.
+    if (this.#ctx !== undefined) callHook(config.onConnect, this.#ctx);
     if (early === 'complete') this.#finish('complete', 'end');
   }
 
