@@ -7,11 +7,13 @@ import {
   defer,
   interval,
   map,
+  merge,
   mergeMap,
   NEVER,
   Observable,
   of,
   range,
+  Subject,
   take,
   tap,
   throwError,
@@ -959,6 +961,52 @@ describe('sse', () => {
   });
 
   describe('many clients', () => {
+    it('should give each client exactly its own frames when the frames of a turn are joined', async () => {
+      // Writers share the strings they join when they append the same frames in the same order;
+      // here clients get overlapping, differently ordered subsets of one turn's events.
+      const odd = new Subject<SseEvent>();
+      const even = new Subject<SseEvent>();
+      const listener = sse((ctx) => {
+        switch (ctx.url.pathname) {
+          case '/all':
+            return merge(odd, even);
+          case '/odd':
+            return odd;
+          case '/even':
+            return even;
+          default:
+            return merge(even, odd.pipe(map((event) => ({ ...event, event: 'late' }))));
+        }
+      });
+      t.server = await startServer(listener);
+      const paths = ['/all', '/odd', '/odd', '/even', '/mixed', '/all'];
+      const responses = paths.map((path) => fetchRaw(`${t.server!.origin}${path}`));
+      await waitFor(() => listener.stats.open === paths.length, 'every stream');
+      for (let turn = 0; turn < 3; turn++) {
+        for (let i = 1; i <= 6; i++) (i % 2 === 1 ? odd : even).next({ data: `${turn}.${i}` });
+        await delay(5);
+      }
+      odd.complete();
+      even.complete();
+      const bodies = (await Promise.all(responses)).map((res) => res.body);
+      const frames = (filter: (i: number) => boolean, name?: (i: number) => string) =>
+        [0, 1, 2]
+          .flatMap((turn) =>
+            [1, 2, 3, 4, 5, 6]
+              .filter(filter)
+              .map((i) => `${name?.(i) ?? ''}data: ${turn}.${i}\n\n`),
+          )
+          .join('');
+      const all = frames(() => true);
+      const odds = frames((i) => i % 2 === 1);
+      const evens = frames((i) => i % 2 === 0);
+      const mixed = frames(
+        () => true,
+        (i) => (i % 2 === 1 ? 'event: late\n' : ''),
+      );
+      expect(bodies).to.deep.equal([all, odds, odds, evens, mixed, all]);
+    });
+
     it('should tear down every subscription when hundreds of clients connect and leave', async function () {
       this.timeout(30_000);
       let open = 0;

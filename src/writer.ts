@@ -98,7 +98,7 @@ export class Writer {
       }
       this.#backlog += bytes;
     }
-    this.#pending += frame;
+    this.#pending = join(this.#pending, frame);
     if (event) this.#pendingEvents++;
     if (this.#opened && !this.#blocked && !this.#scheduled) {
       this.#scheduled = true;
@@ -182,7 +182,7 @@ export class Writer {
     const events = this.#pendingEvents;
     this.#pending = '';
     this.#pendingEvents = 0;
-    const bytes = Buffer.byteLength(chunk);
+    const bytes = byteLength(chunk);
     const already = this.#owed();
     if (!force && already + bytes > this.#limits.maxBufferedBytes) {
       if (already === 0) hintBurst(this.#limits, bytes);
@@ -196,6 +196,40 @@ export class Writer {
       this.#backlog = 0;
     }
   }
+}
+
+// The last join any writer made, and the last byte count: see join().
+let joinedHead = '';
+let joinedFrame = '';
+let joined = '';
+let countedChunk = '';
+let counted = 0;
+
+/**
+ * `head + frame`, shared between writers when it can be. The live streams of a channel (or of a
+ * shared Subject) get each event in turn, so every writer appends the same frame to the same
+ * string: the first one's result serves the next. They then write one string per turn between
+ * them, flattened and counted once, not one per client; the check is a pointer comparison when
+ * the strings are the same objects. Writers that are out of step (replaying, blocked) just build
+ * their own. At most one string (the last join) is kept beyond its turn.
+ */
+function join(head: string, frame: string): string {
+  if (head === '') return frame;
+  if (head !== joinedHead || frame !== joinedFrame) {
+    joinedHead = head;
+    joinedFrame = frame;
+    joined = head + frame;
+  }
+  return joined;
+}
+
+/** UTF-8 bytes of a chunk; writers that share a chunk count it once. */
+function byteLength(chunk: string): number {
+  if (chunk !== countedChunk) {
+    countedChunk = chunk;
+    counted = Buffer.byteLength(chunk);
+  }
+  return counted;
 }
 
 /**
