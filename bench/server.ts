@@ -8,8 +8,10 @@
 //     redis       rx-sse's Redis channel, through sse()   (argv[3]: the Redis URL)
 //     better-sse  better-sse's createSession + Channel.broadcast
 //
-// Every mode sends the same head and, per event, `id: <i>\ndata: <i> <padding>\n\n` (the channels
-// use their own ids): the load client checks each connection's `data` numbers arrive in order.
+// Every mode sends the same head and, per event, `id: <ms>-<i>\ndata: <i> <padding>\n\n`: the
+// channels make ids of that shape (a 13-digit time and a sequence), so the other modes send ids
+// of the same length and every mode the same bytes. The load client checks each connection's
+// `data` numbers arrive in order.
 //
 // IPC in: { cmd: 'subscribers' } → open streams; { cmd: 'publish', count, size, perTick, rate? }
 // → broadcasts `count` events, `perTick` per turn (or `rate` per second, each stamped with the
@@ -42,6 +44,12 @@ interface Mode {
   send(i: number, data: string): void;
 }
 
+/** An id at least as long as a channel's for the same event: `<ms since the epoch>-<i>`. */
+const idTime = Date.now();
+function idOf(i: number): string {
+  return `${idTime}-${i}`;
+}
+
 function rawLoop(joined: boolean): Mode {
   const clients = new Set<ServerResponse>();
   let pending = '';
@@ -59,7 +67,7 @@ function rawLoop(joined: boolean): Mode {
     },
     open: () => clients.size,
     send(i, data) {
-      const frame = `id: ${i}\ndata: ${data}\n\n`;
+      const frame = `id: ${idOf(i)}\ndata: ${data}\n\n`;
       if (!joined) {
         for (const res of clients) res.write(frame);
         return;
@@ -77,7 +85,7 @@ function sseSubject(): Mode {
     listener,
     open: () => listener.stats.open,
     send: (i, data) => {
-      events.next({ id: i, data });
+      events.next({ id: idOf(i), data });
     },
   };
 }
@@ -104,7 +112,7 @@ function betterSse(): Mode {
     },
     open: () => channel.sessionCount,
     send: (i, data) => {
-      channel.broadcast(data, 'message', { eventId: String(i) });
+      channel.broadcast(data, 'message', { eventId: idOf(i) });
     },
   };
 }
