@@ -211,7 +211,8 @@ let counted = 0;
  * string: the first one's result serves the next. They then write one string per turn between
  * them, flattened and counted once, not one per client; the check is a pointer comparison when
  * the strings are the same objects. Writers that are out of step (replaying, blocked) just build
- * their own. At most one string (the last join) is kept beyond its turn.
+ * their own. Beyond its turn, the last join and the last chunk counted stay referenced (two
+ * strings, at most the largest turn of any stream) until the next.
  */
 function join(head: string, frame: string): string {
   if (head === '') return frame;
