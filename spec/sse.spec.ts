@@ -666,6 +666,58 @@ describe('sse', () => {
       expect([subscribed.callCount, unsubscribed.callCount]).to.deep.equal([1, 1]);
     });
 
+    it('should answer HEAD as GET when the teardown of an ending throws, or an event cannot be encoded', async () => {
+      const onError = sinon.spy();
+      const origin = await serve(
+        (ctx) =>
+          new Observable<SseEvent>((subscriber) => {
+            if (ctx.url.pathname === '/bad') subscriber.next({ event: 'a\nb', data: 1 });
+            else if (ctx.url.pathname === '/denied') subscriber.error(new HttpError(401));
+            else subscriber.complete();
+            return () => {
+              throw new Error('teardown');
+            };
+          }),
+        { onError },
+      );
+      const statuses: [string, number | undefined, number | undefined][] = [];
+      for (const path of ['/', '/denied', '/bad']) {
+        const head = await new Promise<IncomingMessage>((resolve) =>
+          get(`${origin}${path}`, { method: 'HEAD' }, resolve).end(),
+        );
+        head.resume();
+        statuses.push([path, head.statusCode, (await fetchRaw(`${origin}${path}`)).status]);
+      }
+      expect(statuses).to.deep.equal([
+        ['/', 200, 200],
+        ['/denied', 401, 401],
+        ['/bad', 500, 500],
+      ]);
+    });
+
+    it('should keep no string of a finished turn once its streams have ended', async () => {
+      const gc = (globalThis as { gc?: () => void }).gc;
+      if (gc === undefined) throw new Error('run with --expose-gc (.mocharc.json does)');
+      const heap = (): number => {
+        gc();
+        gc();
+        return process.memoryUsage().heapUsed;
+      };
+      // Two 20 MB events in one turn: joined into one 40 MB chunk.
+      const listener = sse(
+        () => of({ data: 'a'.repeat(20e6) + String(Math.random()) }, { data: 'b'.repeat(20e6) }),
+        { maxBufferedBytes: 100e6 },
+      );
+      t.server = await startServer(listener);
+      const before = heap();
+      // The body is not kept here: only its length.
+      const length = (await fetchRaw(t.server.origin)).body.length;
+      expect(length).to.be.greaterThan(40e6);
+      await waitFor(() => listener.stats.open === 0, 'the stream to end');
+      await delay(50);
+      expect(heap() - before).to.be.below(20e6);
+    });
+
     it('should send options.headers with refusals too, so CORS clients can read them', async () => {
       const origin = await serve(
         () => {

@@ -5,7 +5,7 @@ import { RequestContext, type SseContext } from './context.js';
 import { describe, encode, type EncodeOptions } from './encode.js';
 import { HttpError } from './errors.js';
 import type { SseEvent } from './event.js';
-import { feedOf } from './feed.js';
+import { feedOf, type Feed } from './feed.js';
 import type { HeadSet } from './headers.js';
 import { isHttp2, type SseRequest, type SseResponse } from './http.js';
 import type { LiveStream, LiveStreams } from './liveStreams.js';
@@ -233,16 +233,16 @@ class Connection implements LiveStream {
     if (req.method === 'HEAD') {
       // The same answer a GET gets: the handler runs and the stream is subscribed for just the
       // synchronous window in which an error is still a status; then it is let go, unwritten.
-      let refusal: { error: unknown } | undefined;
-      (stream as Observable<SseEvent>)
-        .subscribe({
-          error: (error: unknown) => {
-            refusal = { error };
-          },
-        })
-        .unsubscribe();
-      if (refusal !== undefined) {
-        this.#fail(refusal.error);
+      const probe = new Probe(config.encodeOptions);
+      this.#subscribe(stream as Observable<SseEvent>, probe, undefined);
+      try {
+        probe.unsubscribe();
+      } catch (error) {
+        // The stream's own teardown: reported, as a GET's would be when its client leaves.
+        this.#report(error);
+      }
+      if (probe.failure !== undefined) {
+        this.#fail(probe.failure.error);
         return;
       }
       // Not a stream: no figures, no hooks.
@@ -255,25 +255,7 @@ class Connection implements LiveStream {
     if (config.preamble !== undefined) this.#write(config.preamble, false);
     const intake = new Intake(this);
     this.#intake = intake;
-    try {
-      const feed = feedOf(stream);
-      const subscription =
-        feed === undefined ? (stream as Observable<SseEvent>).subscribe(intake) : feed(intake);
-      if (
-        typeof (subscription as Partial<Unsubscribable> | undefined)?.unsubscribe !== 'function'
-      ) {
-        throw new TypeError(
-          `rx-sse: the handler for ${req.method ?? ''} ${req.url ?? ''} returned an Observable-like whose subscribe() gave ${describe(subscription)}, not a Subscription`,
-        );
-      }
-      if (feed !== undefined) intake.add(subscription);
-    } catch (error) {
-      // Once the stream has ended, a throw here is its own teardown's (RxJS runs it as it is
-      // added to a closed subscriber): reported as any teardown's, the ending kept. Before,
-      // subscribe() itself failed: as if the stream had errored.
-      if (intake.closed) this.#report(error);
-      else intake.error(error);
-    }
+    this.#subscribe(stream as Observable<SseEvent>, intake, feedOf(stream));
     // The intake may have ended the request during subscribe(); TypeScript cannot see that.
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
     if (this.#state !== 'subscribing') return;
@@ -289,6 +271,31 @@ class Connection implements LiveStream {
     // After the head, as its doc says: a hook that ends the stream ends an open one.
     if (this.#ctx !== undefined) callHook(config.onConnect, this.#ctx);
     if (early === 'complete') this.#finish('complete', 'end');
+  }
+
+  /** Subscribes `subscriber` to the stream, or to its feed when there is one. */
+  #subscribe(
+    stream: Observable<SseEvent>,
+    subscriber: Subscriber<SseEvent>,
+    feed: Feed | undefined,
+  ): void {
+    try {
+      const subscription = feed === undefined ? stream.subscribe(subscriber) : feed(subscriber);
+      if (
+        typeof (subscription as Partial<Unsubscribable> | undefined)?.unsubscribe !== 'function'
+      ) {
+        throw new TypeError(
+          `rx-sse: the handler for ${this.req.method ?? ''} ${this.req.url ?? ''} returned an Observable-like whose subscribe() gave ${describe(subscription)}, not a Subscription`,
+        );
+      }
+      if (feed !== undefined) subscriber.add(subscription);
+    } catch (error) {
+      // Once the stream has ended, a throw here is its own teardown's (RxJS runs it as it is
+      // added to a closed subscriber): reported as any teardown's, the ending kept. Before,
+      // subscribe() itself failed: as if the stream had errored.
+      if (subscriber.closed) this.#report(error);
+      else subscriber.error(error);
+    }
   }
 
   #report(error: unknown): SseEvent | undefined {
@@ -363,6 +370,34 @@ class Connection implements LiveStream {
       // A teardown of the user's that throws must not become an uncaught exception in 'close'.
       this.#report(error);
     }
+  }
+}
+
+/**
+ * A HEAD request's subscriber: it keeps an error of the synchronous window — the stream's, or an
+ * event's that cannot be encoded, as a GET would meet it — and writes nothing.
+ */
+class Probe extends Subscriber<SseEvent> {
+  failure: { error: unknown } | undefined;
+  readonly #encodeOptions: EncodeOptions;
+
+  constructor(encodeOptions: EncodeOptions) {
+    // eslint-disable-next-line @typescript-eslint/no-deprecated -- see Intake
+    super();
+    this.#encodeOptions = encodeOptions;
+  }
+
+  protected override _next(event: SseEvent): void {
+    try {
+      encode(event, this.#encodeOptions);
+    } catch (error) {
+      this.error(error);
+    }
+  }
+
+  protected override _error(error: unknown): void {
+    this.failure = { error };
+    this.unsubscribe();
   }
 }
 

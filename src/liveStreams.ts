@@ -22,7 +22,8 @@ export interface LiveStream {
  * and no stream is silent for longer than the period (timers willing). Streams that fell silent
  * in the same quarter beat in the same sweep: with 10,000 idle streams, a few ms of writes.
  *
- * A period under 4 ms is swept every ms or so (node's timers run no finer), counting to fewer.
+ * A period under 4 ms is swept every ms or so (node's timers run no finer), counting to fewer:
+ * there a heartbeat may come sooner (at 1 ms, anywhere within the period after a write).
  * The sweep runs only while there are streams, on the listener's scheduler.
  */
 export class LiveStreams implements Iterable<LiveStream> {

@@ -45,6 +45,11 @@ export class Writer {
   readonly #onTooSlow: () => void;
   readonly #compress: ZlibOptions | undefined;
   #pending = '';
+  /**
+   * What `#pending` was made from, by identity: its one frame, or the shared {@link Join} that
+   * made it (`undefined` while it is empty, or once anything else went into it).
+   */
+  #from: string | Join | undefined;
   #pendingEvents = 0;
   #opened = false;
   #scheduled = false;
@@ -98,7 +103,7 @@ export class Writer {
       }
       this.#backlog += bytes;
     }
-    this.#pending = join(this.#pending, frame);
+    this.#append(frame);
     if (event) this.#pendingEvents++;
     if (this.#opened && !this.#blocked && !this.#scheduled) {
       this.#scheduled = true;
@@ -142,6 +147,7 @@ export class Writer {
     if (this.#done) return;
     if (last !== undefined) {
       this.#pending += last;
+      this.#from = undefined;
       this.#pendingEvents++;
     }
     this.#flush(true);
@@ -155,9 +161,30 @@ export class Writer {
   discard(): void {
     this.#done = true;
     this.#pending = '';
+    this.#from = undefined;
     this.#out.off('drain', this.#onDrain);
     // The compressor's memory goes now, not when the collector finds it.
     this.#gzip?.destroy();
+  }
+
+  /**
+   * Appends a frame to `#pending`, taking the string the last writer made when it appended the
+   * same frame to what this one has: see {@link Join}.
+   */
+  #append(frame: string): void {
+    const from = this.#from;
+    if (this.#pending === '') {
+      this.#pending = frame;
+      this.#from = frame;
+      return;
+    }
+    if (from === undefined) {
+      this.#pending += frame;
+      return;
+    }
+    const join = Join.of(from, frame, this.#pending);
+    this.#pending = join.text;
+    this.#from = join;
   }
 
   /** What the client is owed beyond `#pending`: node's buffer, and the compressor's. */
@@ -179,10 +206,12 @@ export class Writer {
     this.#scheduled = false;
     if (this.#done || (this.#blocked && !force) || this.#pending === '') return;
     const chunk = this.#pending;
+    const from = this.#from;
     const events = this.#pendingEvents;
     this.#pending = '';
+    this.#from = undefined;
     this.#pendingEvents = 0;
-    const bytes = byteLength(chunk);
+    const bytes = from instanceof Join ? from.byteLength() : Buffer.byteLength(chunk);
     const already = this.#owed();
     if (!force && already + bytes > this.#limits.maxBufferedBytes) {
       if (already === 0) hintBurst(this.#limits, bytes);
@@ -198,39 +227,53 @@ export class Writer {
   }
 }
 
-// The last join any writer made, and the last byte count: see join().
-let joinedHead = '';
-let joinedFrame = '';
-let joined = '';
-let countedChunk = '';
-let counted = 0;
-
 /**
- * `head + frame`, shared between writers when it can be. The live streams of a channel (or of a
- * shared Subject) get each event in turn, so every writer appends the same frame to the same
- * string: the first one's result serves the next. They then write one string per turn between
- * them, flattened and counted once, not one per client; the check is a pointer comparison when
- * the strings are the same objects. Writers that are out of step (replaying, blocked) just build
- * their own. Beyond its turn, the last join and the last chunk counted stay referenced (two
- * strings, at most the largest turn of any stream) until the next.
+ * A join of frames that writers share. The live streams of a channel (or of a shared Subject)
+ * get each event in turn, so every writer appends the same frame to the same string: the first
+ * one's join serves the next. They then write one string per turn between them — joined,
+ * flattened and counted once, not once per client. Whether a writer's string is the one the last
+ * join was made from is decided by identity (this object, or a first frame — a frame-sized
+ * comparison at most), never by comparing the strings, which would cost the whole backlog on
+ * every frame. Writers out of step (replaying, blocked, another room's) make their own joins.
+ *
+ * Only the last join is offered to the next writer, and it is forgotten at the end of the turn;
+ * a writer holds only the join its string came from, so no chain of joins builds up.
  */
-function join(head: string, frame: string): string {
-  if (head === '') return frame;
-  if (head !== joinedHead || frame !== joinedFrame) {
-    joinedHead = head;
-    joinedFrame = frame;
-    joined = head + frame;
-  }
-  return joined;
-}
+class Join {
+  static #last: Join | undefined;
+  /** What it was made from, kept only while it is the last join (so no chain builds up). */
+  #from: string | Join | undefined;
+  readonly #frame: string;
+  readonly text: string;
+  #bytes = -1;
 
-/** UTF-8 bytes of a chunk; writers that share a chunk count it once. */
-function byteLength(chunk: string): number {
-  if (chunk !== countedChunk) {
-    countedChunk = chunk;
-    counted = Buffer.byteLength(chunk);
+  private constructor(from: string | Join, frame: string, text: string) {
+    this.#from = from;
+    this.#frame = frame;
+    this.text = text;
   }
-  return counted;
+
+  /** The join of `frame` onto `text`, which was made from `from`: the last one if it is that. */
+  static of(from: string | Join, frame: string, text: string): Join {
+    const last = Join.#last;
+    if (last !== undefined && last.#from === from && last.#frame === frame) return last;
+    if (last === undefined) queueMicrotask(Join.#forget);
+    else last.#from = undefined;
+    const join = new Join(from, frame, text + frame);
+    Join.#last = join;
+    return join;
+  }
+
+  static readonly #forget = (): void => {
+    if (Join.#last !== undefined) Join.#last.#from = undefined;
+    Join.#last = undefined;
+  };
+
+  /** UTF-8 bytes of the text, counted once for every writer that shares it. */
+  byteLength(): number {
+    if (this.#bytes < 0) this.#bytes = Buffer.byteLength(this.text);
+    return this.#bytes;
+  }
 }
 
 /**
