@@ -223,7 +223,7 @@ class Connection implements LiveStream {
     if (!isObservable(stream)) {
       this.#fail(
         new TypeError(
-          `rx-sse: the handler for ${req.method ?? ''} ${req.url ?? ''} returned ${describe(stream)}, not an Observable of events`,
+          `rx-sse: ${this.#handlerName()} returned ${describe(stream)}, not an Observable of events`,
         ),
       );
       return;
@@ -285,7 +285,7 @@ class Connection implements LiveStream {
         typeof (subscription as Partial<Unsubscribable> | undefined)?.unsubscribe !== 'function'
       ) {
         throw new TypeError(
-          `rx-sse: the handler for ${this.req.method ?? ''} ${this.req.url ?? ''} returned an Observable-like whose subscribe() gave ${describe(subscription)}, not a Subscription`,
+          `rx-sse: ${this.#handlerName()} returned an Observable-like whose subscribe() gave ${describe(subscription)}, not a Subscription`,
         );
       }
       if (feed !== undefined) subscriber.add(subscription);
@@ -296,6 +296,11 @@ class Connection implements LiveStream {
       if (subscriber.closed) this.#report(error);
       else subscriber.error(error);
     }
+  }
+
+  /** Names the handler in an error: `the handler for GET /path`. */
+  #handlerName(): string {
+    return `the handler for ${this.req.method ?? ''} ${this.req.url ?? ''}`;
   }
 
   #report(error: unknown): SseEvent | undefined {

@@ -9,7 +9,7 @@ import type { SseEvent } from './event.js';
  */
 export const feedKey = Symbol('rx-sse.feed');
 
-/** The receiving end of a feed. */
+/** The receiving end of a feed (and of a channel hub's delivery): an RxJS subscriber is one. */
 export interface FeedTarget {
   next(event: SseEvent): void;
   /** True once the stream is over: nothing more is taken. */

@@ -46,8 +46,8 @@ export class Writer {
   readonly #compress: ZlibOptions | undefined;
   #pending = '';
   /**
-   * What `#pending` was made from, by identity: its one frame, or the shared {@link Join} that
-   * made it (`undefined` while it is empty, or once anything else went into it).
+   * What `#pending` was made from, by identity: its one frame, or the {@link Join} that made it
+   * (`undefined` exactly while it is empty).
    */
   #from: string | Join | undefined;
   #pendingEvents = 0;
@@ -146,8 +146,7 @@ export class Writer {
   end(last?: string): void {
     if (this.#done) return;
     if (last !== undefined) {
-      this.#pending += last;
-      this.#from = undefined;
+      this.#append(last);
       this.#pendingEvents++;
     }
     this.#flush(true);
@@ -173,13 +172,9 @@ export class Writer {
    */
   #append(frame: string): void {
     const from = this.#from;
-    if (this.#pending === '') {
+    if (from === undefined) {
       this.#pending = frame;
       this.#from = frame;
-      return;
-    }
-    if (from === undefined) {
-      this.#pending += frame;
       return;
     }
     const join = Join.of(from, frame, this.#pending);

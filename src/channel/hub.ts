@@ -1,5 +1,6 @@
 import { Observable, type SchedulerLike, type Subscriber, type Unsubscribable } from 'rxjs';
 import type { SseEvent } from '../event.js';
+import type { FeedTarget } from '../feed.js';
 import { compareIds, type EventId } from './eventId.js';
 
 /** One published event, as held in a channel's history. */
@@ -15,17 +16,9 @@ export interface HubLimits {
   readonly maxAge: number;
 }
 
-/** Where a listener's events go: a subscriber of {@link Hub.after}, or `sse()`'s fast path. */
-export interface HubTarget {
-  next(event: SseEvent): void;
-  /** True once the target wants nothing more. */
-  readonly closed: boolean;
-  complete(): void;
-}
-
 /** One target listening to a hub; unsubscribing it is its teardown. */
 class Listener implements Unsubscribable {
-  readonly target: HubTarget;
+  readonly target: FeedTarget;
   readonly #hub: Hub;
   /** Where it is in the hub's list (-1 once removed): leaving costs O(1), not a pass over all. */
   index = -1;
@@ -34,7 +27,7 @@ class Listener implements Unsubscribable {
   /** While the listener replays history, live events wait here instead of being sent. */
   waiting: Entry[] | undefined = [];
 
-  constructor(hub: Hub, target: HubTarget, cursor: EventId) {
+  constructor(hub: Hub, target: FeedTarget, cursor: EventId) {
     this.#hub = hub;
     this.target = target;
     this.cursor = cursor;
@@ -158,7 +151,7 @@ export class Hub {
    * What {@link after} does for its subscriber, for any target: replays, then delivers live
    * events until the returned teardown is called (or the target says it is closed).
    */
-  listen(after: EventId, lead: SseEvent | undefined, target: HubTarget): Unsubscribable {
+  listen(after: EventId, lead: SseEvent | undefined, target: FeedTarget): Unsubscribable {
     this.#evict();
     const listener = new Listener(this, target, after);
     // Listening before replaying: what is appended meanwhile waits, and the cursor drops what
