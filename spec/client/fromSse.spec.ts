@@ -202,7 +202,9 @@ describe('fromSse', function () {
   });
 
   it('should error, not crash or spin, when backoff throws or returns no delay', async () => {
-    const origin = 'http://127.0.0.1:9/'; // the discard port: nothing answers
+    const server = await startServer(() => undefined);
+    const origin = server.origin;
+    await server.close(); // nothing listens there now: a network failure, retried
     for (const [backoff, message] of [
       [
         () => {

@@ -1,6 +1,19 @@
-import { asyncScheduler, Observable, type SchedulerLike, type Subscription } from 'rxjs';
+import {
+  asyncScheduler,
+  Observable,
+  Subscription,
+  type SchedulerAction,
+  type SchedulerLike,
+} from 'rxjs';
 import { checkFunction, checkInteger, checkKeys, checkScheduler } from '../check.js';
-import { describe } from '../encode.js';
+import { describe } from '../describe.js';
+import {
+  SseReadTimeoutError,
+  SseRequestError,
+  SseResponseError,
+  SseTooLargeError,
+} from './errors.js';
+import { headerValueProblem, refusal, utf8Bytes } from './headerValue.js';
 import { createParser, type SseParser } from './parse.js';
 
 /** One message received, as EventSource would dispatch it. */
@@ -24,7 +37,10 @@ export interface FromSseOptions<T = string> {
   headers?: ConstructorParameters<typeof Headers>[0] | undefined;
   /** Turns each message's data into a value, such as `JSON.parse`. Defaults to none (text). */
   decode?: ((data: string) => T) | undefined;
-  /** The Last-Event-ID to start from. Defaults to none. */
+  /**
+   * The Last-Event-ID to start from. Defaults to none. It must go out as a header value unchanged
+   * (RFC 9110 §5.5): no control character but HTAB, and no space or tab at either end.
+   */
   lastEventId?: string | undefined;
   /** The wait before reconnecting, in ms, until the server sends `retry:`. Defaults to `3000`. */
   retry?: number | undefined;
@@ -35,32 +51,32 @@ export interface FromSseOptions<T = string> {
   backoff?: ((attempt: number, retry: number) => number) | undefined;
   /**
    * How many times in a row it reconnects with no event arriving in between (network failures,
-   * streams that end at once) before it errors with the last failure; `0` never reconnects.
-   * Defaults to `Infinity`, as EventSource.
+   * streams that end at once, read timeouts) before it errors with the last failure; `0` never
+   * reconnects. Defaults to `Infinity`, as EventSource.
    */
   maxReconnects?: number | undefined;
-}
-
-/** Why a {@link fromSse} stream stopped: a response that EventSource would fail on. */
-export class SseResponseError extends Error {
-  override name = 'SseResponseError';
-  readonly code = 'ERR_SSE_RESPONSE';
-  readonly status: number;
-  constructor(status: number, message: string) {
-    super(message);
-    this.status = status;
-  }
+  /**
+   * The most characters one event may hold while it is read: its data (lines joined with LF), its
+   * `event` type and the line being read, together (one character per byte for ASCII text). Past
+   * it the stream errors with an {@link SseTooLargeError}, and does not reconnect: the server
+   * would send the same event again. `Infinity` lifts the bound. Defaults to `16777216` (16 MiB):
+   * far more than an event meant to be decoded and shown at once (a 16 MiB JSON document takes
+   * tens of ms to parse), while a server, or anything between, that never ends a line costs a
+   * client 16 to 32 MB of memory, not all it has.
+   */
+  maxEventSize?: number | undefined;
+  /**
+   * How long, in ms, the connection may go without a byte arriving (the head included) before it
+   * is taken for dropped and reconnected: the only way a client finds a half-open TCP connection.
+   * Set it above the server's heartbeat period (an rx-sse server sends one every 15 s by default,
+   * so `45000` suits it). Defaults to `false`: no timeout, as EventSource, since a server that sends
+   * no heartbeat may be silent for any time.
+   */
+  readTimeout?: number | false | undefined;
 }
 
 /** The longest wait a timer takes (2^31 - 1 ms); longer ones would fire at once. */
 const maxDelay = 2_147_483_647;
-
-/** A header value holding the UTF-8 bytes of `text`, one character per byte. */
-function utf8Bytes(text: string): string {
-  let out = '';
-  for (const byte of new TextEncoder().encode(text)) out += String.fromCharCode(byte);
-  return out;
-}
 
 const optionNames: ReadonlySet<string> = new Set([
   'headers',
@@ -69,31 +85,60 @@ const optionNames: ReadonlySet<string> = new Set([
   'retry',
   'backoff',
   'maxReconnects',
+  'maxEventSize',
+  'readTimeout',
 ] satisfies (keyof FromSseOptions)[]);
+
+/** What a response that is not a stream is, in words, or `undefined` for a stream. */
+function notAStream(response: Response): string | undefined {
+  const type = response.headers.get('content-type') ?? '';
+  const essence = (type.split(';')[0] ?? '').trim().toLowerCase();
+  if (response.status === 204) return 'the server answered 204: there is nothing more to read';
+  if (response.status !== 200) return `the server answered ${String(response.status)}`;
+  if (essence !== 'text/event-stream') {
+    return `the content type is ${JSON.stringify(type)}, not text/event-stream`;
+  }
+  if (response.body === null) return 'the response has no body';
+  return undefined;
+}
 
 /**
  * An Observable of the events at `url`, read with `fetch` as EventSource would read them, for
  * Node and anything else with `fetch`.
  *
- * Cold: each subscription opens its own request, and unsubscribing aborts it. When the stream
- * ends or the network fails, it reconnects after `retry` ms (the server's `retry:` if it sent
- * one), sending the last event id as Last-Event-ID, so a server with history replays what was
- * missed. A 204, any other status than 200, or a content type other than `text/event-stream`
- * stops it with an {@link SseResponseError}, as it stops EventSource; `maxReconnects` failures in
- * a row stop it with the last network error.
+ * Cold: each subscription opens its own request. When the stream ends or the network fails, it
+ * reconnects after `retry` ms (the server's `retry:` if it sent one), sending the last event id as
+ * Last-Event-ID, so a server with history replays what was missed. A 204, any other status than
+ * 200, or a content type other than `text/event-stream` stops it with an {@link SseResponseError},
+ * as it stops EventSource; `maxReconnects` failures in a row stop it with the last network error.
+ *
+ * Unsubscribing, at any moment (from inside `decode` or `backoff` too), aborts the request in
+ * flight, cancels the wait before the next and makes no other: once closed, no reconnection is
+ * attempted (WHATWG HTML, EventSource `close()`).
+ *
+ * What a server sends cannot make the client hold more than `maxEventSize` per event (an
+ * {@link SseTooLargeError}), and with `readTimeout` a connection that went silent is reconnected.
+ * A request that can never be sent, such as one whose Last-Event-ID the platform refuses, is not a
+ * network failure: it errors at once with an {@link SseRequestError} rather than being retried.
  *
  * ## Example
  * ```ts
  * import { take } from 'rxjs';
  * import { fromSse } from 'rx-sse/client';
  *
- * fromSse('http://localhost:8080/counter', { decode: JSON.parse })
+ * fromSse('http://localhost:8080/counter', { decode: JSON.parse, readTimeout: 45_000 })
  *   .pipe(take(2))
  *   .subscribe((message) => console.log(message.event, message.data));
  * // Logs:
  * // counter 0
  * // counter 1
  * ```
+ *
+ * @param url An `http:` or `https:` URL, without credentials (send those in `options.headers`).
+ * @param scheduler Where the reconnection waits and the read timeout run. Defaults to
+ *   `asyncScheduler`.
+ * @throws {TypeError} at the call, naming the argument or option, for a bad url or option, a
+ *   header value that cannot be sent, or an `options.lastEventId` that cannot go out unchanged.
  */
 export function fromSse<T = string>(
   url: string | URL,
@@ -101,11 +146,22 @@ export function fromSse<T = string>(
   scheduler: SchedulerLike = asyncScheduler,
 ): Observable<SseMessage<T>> {
   checkKeys('fromSse', options, optionNames);
-  const { headers, decode, retry = 3000, backoff, maxReconnects = Infinity } = options;
+  const {
+    headers,
+    decode,
+    retry = 3000,
+    backoff,
+    maxReconnects = Infinity,
+    maxEventSize = 16 * 1024 * 1024,
+    readTimeout = false,
+  } = options;
   if (typeof url !== 'string' && !(url instanceof URL)) {
     throw new TypeError(`fromSse: url must be a string or a URL (got ${describe(url)})`);
   }
   const target = new URL(url); // throws a TypeError naming the bad URL
+  if (target.protocol !== 'http:' && target.protocol !== 'https:') {
+    throw new TypeError(`fromSse: url must be http: or https: (got ${target.protocol})`);
+  }
   if (target.username !== '' || target.password !== '') {
     throw new TypeError('fromSse: url must not carry credentials; send them in options.headers');
   }
@@ -118,33 +174,70 @@ export function fromSse<T = string>(
     );
   }
   checkInteger('fromSse', 'options.maxReconnects', maxReconnects, 0);
-  checkScheduler('fromSse', 'scheduler', scheduler);
-  // Built now, so a bad header name or value throws here rather than on every reconnection.
-  const base = new Headers(headers);
-  const startId = options.lastEventId ?? '';
-  if (typeof startId !== 'string' || /[\r\n\0]/.test(startId)) {
+  checkInteger('fromSse', 'options.maxEventSize', maxEventSize, 1);
+  if (
+    readTimeout !== false &&
+    (typeof readTimeout !== 'number' ||
+      !Number.isSafeInteger(readTimeout) ||
+      readTimeout < 1 ||
+      readTimeout > maxDelay)
+  ) {
     throw new TypeError(
-      `fromSse: options.lastEventId must be a string without CR, LF or NUL (got ${describe(startId)})`,
+      `fromSse: options.readTimeout must be false or an integer of ms from 1 to ${String(maxDelay)} (got ${describe(readTimeout)})`,
     );
   }
+  checkScheduler('fromSse', 'scheduler', scheduler);
+  // Built now, so a bad header throws here rather than failing every reconnection.
+  const base = new Headers(headers);
+  for (const [name, value] of base) {
+    const problem = headerValueProblem(value);
+    if (problem !== undefined) {
+      throw new TypeError(
+        `fromSse: options.headers: the value of ${JSON.stringify(name)} cannot be sent: ${problem}`,
+      );
+    }
+  }
+  const startId: unknown = options.lastEventId ?? '';
+  const idProblem =
+    typeof startId !== 'string'
+      ? 'it is not a string'
+      : /[\r\n\0]/.test(startId)
+        ? 'it holds CR, LF or NUL'
+        : headerValueProblem(startId);
+  if (idProblem !== undefined) {
+    throw new TypeError(
+      `fromSse: options.lastEventId must be a string that goes out as a header value unchanged (RFC 9110 §5.5), but ${idProblem} (got ${describe(startId)})`,
+    );
+  }
+  const href = target.href;
 
   return new Observable<SseMessage<T>>((subscriber) => {
-    let lastEventId = startId;
+    let lastEventId = startId as string;
     let delay = retry;
     let failures = 0;
-    let controller: AbortController | undefined;
-    let wait: Subscription | undefined;
+    // What is live: the request being made or read, or the wait before the next. Unsubscribing
+    // it aborts the request (and its read timer) or cancels the wait.
+    let current: Subscription | undefined;
 
     const reconnect = (error: unknown): void => {
+      // The id the server left in force goes out on the next request: if it cannot, no request
+      // ever will (RFC 9110 §5.5), so say so now rather than retry in vain.
+      const problem = headerValueProblem(lastEventId);
+      if (problem !== undefined) {
+        subscriber.error(
+          new SseRequestError(
+            `fromSse: ${href}: the server's last event id ${JSON.stringify(lastEventId)} cannot be sent back as Last-Event-ID: ${problem}`,
+            { cause: error },
+          ),
+        );
+        return;
+      }
       failures++;
       if (failures > maxReconnects) {
         subscriber.error(
-          new Error(
-            `fromSse: ${target.href}: gave up after ${String(maxReconnects)} reconnections`,
-            {
-              cause: error,
-            },
-          ),
+          new Error(`fromSse: ${href}: gave up after ${String(maxReconnects)} reconnections`, {
+            cause: error,
+          }),
         );
         return;
       }
@@ -156,6 +249,8 @@ export function fromSse<T = string>(
           subscriber.error(new Error('fromSse: options.backoff threw', { cause: thrown }));
           return;
         }
+        // backoff may have ended the subscription (a takeUntil fed from it): then nothing more.
+        if (subscriber.closed) return;
       }
       if (typeof ms !== 'number' || !(ms >= 0) || ms > maxDelay) {
         subscriber.error(
@@ -165,36 +260,59 @@ export function fromSse<T = string>(
         );
         return;
       }
-      wait = scheduler.schedule(connect, ms);
+      current = scheduler.schedule(connect, ms);
     };
 
     const connect = (): void => {
       const request = new AbortController();
-      controller = request;
+      const connection = new Subscription(() => {
+        request.abort();
+      });
+      current = connection;
+      let parser: SseParser | undefined;
+      // Ends this connection and reconnects, unless it was already ended (or unsubscribed).
+      const drop = (error: unknown): void => {
+        if (connection.closed) return;
+        connection.unsubscribe();
+        // Even an id set by an event that dispatched nothing is sent back.
+        if (parser !== undefined) lastEventId = parser.lastEventId;
+        reconnect(error);
+      };
+
+      let lastRead = scheduler.now();
+      if (readTimeout !== false) {
+        // One timer per connection, not one per chunk: a chunk only notes the time, and the timer,
+        // when it fires early, sleeps again for what is left of the timeout.
+        connection.add(
+          scheduler.schedule(function (this: SchedulerAction<undefined>) {
+            const idle = scheduler.now() - lastRead;
+            if (idle < readTimeout) {
+              this.schedule(undefined, readTimeout - idle);
+              return;
+            }
+            drop(
+              new SseReadTimeoutError(
+                readTimeout,
+                `fromSse: ${href}: no byte arrived for ${String(readTimeout)} ms (readTimeout)`,
+              ),
+            );
+          }, readTimeout),
+        );
+      }
+
       const sent = new Headers(base);
       sent.set('Accept', 'text/event-stream');
       sent.set('Cache-Control', 'no-cache');
       // Headers are bytes: an id beyond Latin-1 goes as its UTF-8 bytes, as browsers send it.
       if (lastEventId !== '') sent.set('Last-Event-ID', utf8Bytes(lastEventId));
       else sent.delete('Last-Event-ID');
-      let parser: SseParser | undefined;
       void (async () => {
         const response = await fetch(target, { headers: sent, signal: request.signal });
-        const type = response.headers.get('content-type') ?? '';
-        const essence = (type.split(';')[0] ?? '').trim().toLowerCase();
-        if (response.status !== 200 || essence !== 'text/event-stream' || response.body === null) {
+        lastRead = scheduler.now();
+        const problem = notAStream(response);
+        if (problem !== undefined || response.body === null) {
           await response.body?.cancel().catch(() => undefined);
-          const what =
-            response.status === 204
-              ? 'the server answered 204: there is nothing more to read'
-              : response.status !== 200
-                ? `the server answered ${String(response.status)}`
-                : response.body === null
-                  ? 'the response has no body'
-                  : `the content type is ${JSON.stringify(type)}, not text/event-stream`;
-          subscriber.error(
-            new SseResponseError(response.status, `fromSse: ${target.href}: ${what}`),
-          );
+          subscriber.error(new SseResponseError(response.status, `fromSse: ${href}: ${problem}`));
           return;
         }
         const reading = createParser(
@@ -206,7 +324,6 @@ export function fromSse<T = string>(
             try {
               data = (decode === undefined ? event.data : decode(event.data)) as T;
             } catch (error) {
-              request.abort();
               subscriber.error(
                 new Error(
                   `fromSse: options.decode failed on ${JSON.stringify(event.data.slice(0, 40))}`,
@@ -219,31 +336,42 @@ export function fromSse<T = string>(
           },
           (ms) => (delay = Math.min(ms, maxDelay)),
           lastEventId,
+          maxEventSize,
         );
         parser = reading;
         const reader = response.body.getReader();
         for (;;) {
           const { done, value } = await reader.read();
-          if (done || subscriber.closed || request.signal.aborted) break;
+          if (done || connection.closed) break;
+          lastRead = scheduler.now();
           reading.feed(value);
         }
-        if (subscriber.closed || request.signal.aborted) return;
+        if (connection.closed) return;
         reading.end();
-        lastEventId = reading.lastEventId;
         // Ended by the server: reconnect, as EventSource does (a 204 is how a server says stop).
-        reconnect(new Error(`fromSse: ${target.href}: the stream ended`));
+        drop(new Error(`fromSse: ${href}: the stream ended`));
       })().catch((error: unknown) => {
-        if (subscriber.closed || request.signal.aborted) return;
-        // Even an id set by an event that dispatched nothing is sent back.
-        if (parser !== undefined) lastEventId = parser.lastEventId;
-        reconnect(error);
+        if (connection.closed) return; // aborted by unsubscribing or by the read timeout
+        if (error instanceof SseTooLargeError) {
+          subscriber.error(new SseTooLargeError(error.limit, `fromSse: ${href}: ${error.message}`));
+          return;
+        }
+        const refused = refusal(error);
+        if (refused !== undefined) {
+          subscriber.error(
+            new SseRequestError(`fromSse: ${href}: the request cannot be sent: ${refused}`, {
+              cause: error,
+            }),
+          );
+          return;
+        }
+        drop(error);
       });
     };
 
     connect();
     return () => {
-      wait?.unsubscribe();
-      controller?.abort();
+      current?.unsubscribe();
     };
   });
 }

@@ -1,2 +1,8 @@
-export { fromSse, SseResponseError, type FromSseOptions, type SseMessage } from './fromSse.js';
+export { fromSse, type FromSseOptions, type SseMessage } from './fromSse.js';
+export {
+  SseReadTimeoutError,
+  SseRequestError,
+  SseResponseError,
+  SseTooLargeError,
+} from './errors.js';
 export { createParser, type ParsedEvent, type SseParser } from './parse.js';

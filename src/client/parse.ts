@@ -1,3 +1,5 @@
+import { SseTooLargeError } from './errors.js';
+
 /** One event as a client dispatches it. */
 export interface ParsedEvent {
   /** The event type: the `event:` field, else `message`. */
@@ -11,7 +13,11 @@ export interface ParsedEvent {
 }
 
 export interface SseParser {
-  /** Feeds bytes as they arrive; a chunk may end anywhere, even inside a character or a CRLF. */
+  /**
+   * Feeds bytes as they arrive; a chunk may end anywhere, even inside a character or a CRLF.
+   * @throws {SseTooLargeError} when the event being read passes `maxEventSize`; the parser is then
+   *   spent (drop it).
+   */
   feed(bytes: Uint8Array): void;
   /** The stream ended: an event without its blank line is dropped, as the spec says. */
   end(): void;
@@ -31,6 +37,10 @@ const cr = 13;
  * colon, `data` lines joined with LF, `id` ignored when it contains NUL (and kept across events),
  * `retry` only when all ASCII digits, an event dispatched at a blank line only when it has data.
  *
+ * What it holds is bounded by `maxEventSize` (characters; defaults to no bound): the event's data
+ * (its lines joined with LF), its type and the line being read, together. Past it, `feed` throws
+ * an {@link SseTooLargeError} instead of holding more.
+ *
  * Written here rather than taken from eventsource-parser (which the specs use as an independent
  * oracle) so that `rx-sse/client` depends on nothing but rxjs, and so that the BOM and the id
  * carried across reconnections follow the stream, not a parser instance's guess.
@@ -39,6 +49,7 @@ export function createParser(
   onEvent: (event: ParsedEvent) => void,
   onRetry: (ms: number) => void,
   lastEventId = '',
+  maxEventSize = Infinity,
 ): SseParser {
   const decoder = new TextDecoder('utf-8'); // drops one leading BOM; ignores none after
   let pending = '';
@@ -86,6 +97,13 @@ export function createParser(
     }
   };
 
+  const tooLarge = (): never => {
+    throw new SseTooLargeError(
+      maxEventSize,
+      `an event passed maxEventSize (${String(maxEventSize)} characters)`,
+    );
+  };
+
   const scan = (text: string): void => {
     let start = 0;
     for (let i = 0; i < text.length; i++) {
@@ -98,6 +116,8 @@ export function createParser(
       }
       afterCr = false;
       if (code === lf || code === cr) {
+        // A data or event line adds at most its own length to what the event holds.
+        if (pending.length + i - start + data.length + type.length > maxEventSize) tooLarge();
         line(pending + text.slice(start, i));
         pending = '';
         if (code === cr) {
@@ -108,6 +128,7 @@ export function createParser(
       }
     }
     pending += text.slice(start);
+    if (pending.length + data.length + type.length > maxEventSize) tooLarge();
   };
 
   return {
