@@ -56,8 +56,9 @@ export interface FromSseOptions<T = string> {
    */
   maxReconnects?: number | undefined;
   /**
-   * The most characters one event may hold while it is read: its data (lines joined with LF), its
-   * `event` type and the line being read, together (one character per byte for ASCII text). Past
+   * The most characters one event may hold while it is read: its data so far (lines joined with
+   * LF), its `event` type and the whole line being read (field name included), together (one
+   * character per byte for ASCII text); the same wherever the network splits the bytes. Past
    * it the stream errors with an {@link SseTooLargeError}, and does not reconnect: the server
    * would send the same event again. `Infinity` lifts the bound. Defaults to `16777216` (16 MiB):
    * far more than an event meant to be decoded and shown at once (a 16 MiB JSON document takes

@@ -38,8 +38,9 @@ const cr = 13;
  * `retry` only when all ASCII digits, an event dispatched at a blank line only when it has data.
  *
  * What it holds is bounded by `maxEventSize` (characters; defaults to no bound): the event's data
- * (its lines joined with LF), its type and the line being read, together. Past it, `feed` throws
- * an {@link SseTooLargeError} instead of holding more.
+ * so far (its lines joined with LF), its type and the whole line being read (field name included),
+ * together, checked at each line end and at the end of each chunk, so the same wherever the chunks
+ * split. Past it, `feed` throws an {@link SseTooLargeError} instead of holding more.
  *
  * Written here rather than taken from eventsource-parser (which the specs use as an independent
  * oracle) so that `rx-sse/client` depends on nothing but rxjs, and so that the BOM and the id
