@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import fc from 'fast-check';
-import { encode, SseEventError, type SseEvent } from 'rx-sse';
+import { encode, preEncode, SseEventError, type SseEvent } from 'rx-sse';
 
 /** Everything a spec-following client makes of one encoded event. */
 function parse(text: string) {
@@ -17,6 +17,15 @@ function parse(text: string) {
   });
   parser.feed(text);
   return { events, retries, comments, errors };
+}
+
+// RFC 9110 §5.5, over the UTF-8 bytes a client sends back (field-vchar = VCHAR / obs-text):
+// field-value = *( field-vchar [ 1*( SP / HTAB / field-vchar ) field-vchar ] )
+const fieldValue = /^(?:[\x21-\x7e\x80-\xff](?:[\t\x20-\x7e\x80-\xff]*[\x21-\x7e\x80-\xff])?)?$/;
+
+/** Whether `id` can come back unchanged as a header value: an oracle independent of encode. */
+function isFieldValue(id: string): boolean {
+  return fieldValue.test(Buffer.from(id, 'utf8').toString('latin1'));
 }
 
 function refusal(event: unknown, options?: Parameters<typeof encode>[1]): SseEventError {
@@ -100,9 +109,9 @@ describe('encode', () => {
       ['LF in event', { event: 'a\nb', data: 1 }, 'event', /"event" must not contain CR or LF/],
       ['CR in event', { event: 'a\rb' }, 'event', /"event" must not contain CR or LF/],
       ['a non-string event', { event: 5 }, 'event', /"event" must be a string \(got number 5\)/],
-      ['LF in id', { id: '1\n2' }, 'id', /"id" must not contain CR, LF or NUL/],
-      ['CR in id', { id: '1\r' }, 'id', /"id" must not contain CR, LF or NUL/],
-      ['NUL in id', { id: 'a\0b' }, 'id', /"id" must not contain CR, LF or NUL/],
+      ['LF in id', { id: '1\n2' }, 'id', /"id" must not contain CR or LF \(got "1\\n2"\)/],
+      ['CR in id', { id: '1\r' }, 'id', /"id" must not contain CR or LF/],
+      ['NUL in id', { id: 'a\0b' }, 'id', /"id" must not contain a control character/],
       ['a NaN id', { id: NaN }, 'id', /"id" must be a finite number/],
       ['an object id', { id: {} }, 'id', /"id" must be a string or a number/],
       ['a negative retry', { retry: -1 }, 'retry', /"retry" must be a non-negative integer/],
@@ -147,6 +156,80 @@ describe('encode', () => {
     });
   });
 
+  describe('an id, which comes back as a Last-Event-ID header value (RFC 9110 §5.5)', () => {
+    const control = 'must not contain a control character other than HTAB';
+    const edge = 'must not start or end with a space or HTAB';
+    const refused: [string, string, string][] = [
+      ['U+0001', 'a\u0001b', control],
+      ['U+0008', '\b', control],
+      ['U+000B (VT)', '1\v2', control],
+      ['U+001F', '1\u001f', control],
+      ['DEL', '1\u007f2', control],
+      ['a leading space', ' 7', edge],
+      ['a trailing space', '7 ', edge],
+      ['a leading HTAB', '\t7', edge],
+      ['a trailing HTAB', '7\t', edge],
+      ['only a space', ' ', edge],
+    ];
+    for (const [what, id, rule] of refused) {
+      it(`should refuse ${what}, saying why and showing the id`, () => {
+        const error = refusal({ id, data: 'x' });
+        expect(error.field).to.equal('id');
+        expect(error.code).to.equal('ERR_SSE_INVALID_EVENT');
+        expect(error.message).to.include(
+          `"id" ${rule} (got ${JSON.stringify(id).replace('\x7f', '\\u007f')})`,
+        );
+        expect(error.message).to.include('Last-Event-ID header');
+        expect(error.message).to.include('RFC 9110 §5.5');
+      });
+    }
+
+    it('should name a line break first, as the worst fault', () => {
+      expect(refusal({ id: ' a\u0001\n' }).message).to.match(/"id" must not contain CR or LF/);
+      expect(refusal({ id: ' a\u0001' }).message).to.include(control);
+    });
+
+    it('should keep an inner space or HTAB, and any character from U+0080 on', () => {
+      for (const id of ['a b', 'a\tb', 'café', 'x\u0085y', '€ 1', '✓', '\u00a0', '🙂']) {
+        expect(encode({ id, data: 'x' })).to.equal(`id: ${id}\ndata: x\n\n`);
+      }
+    });
+
+    it('should accept exactly what RFC 9110 lets a field value be, as the UTF-8 a client sends', () => {
+      const unit = fc.oneof(
+        fc.constantFrom(' ', '\t', '\0', '\u0001', '\u001f', '\u007f', '\u0080', 'é', '€'),
+        fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
+      );
+      fc.assert(
+        fc.property(fc.string({ unit, maxLength: 8 }), (id) => {
+          let accepted = true;
+          try {
+            encode({ id });
+          } catch (error) {
+            expect((error as SseEventError).field).to.equal('id');
+            accepted = false;
+          }
+          expect(accepted).to.equal(isFieldValue(id));
+        }),
+        { numRuns: 2000 },
+      );
+    });
+  });
+
+  describe('preEncode', () => {
+    it('should refuse an id that cannot come back as a Last-Event-ID, as encode does', () => {
+      for (const id of ['a\u0001b', ' 7 ', '\u007f']) {
+        expect(() => preEncode({ id, data: 'x' }))
+          .to.throw(SseEventError)
+          .with.property('field', 'id');
+      }
+    });
+
+    it('should accept and carry an id with inner whitespace or non-ASCII characters', () => {
+      expect(encode(preEncode({ id: 'é 1\t2', data: 'x' }))).to.equal('id: é 1\t2\ndata: x\n\n');
+    });
+  });
+
   describe('properties', () => {
     const text = fc.string({ unit: 'grapheme', maxLength: 30 });
     const mixedLines = fc
@@ -157,10 +240,8 @@ describe('encode', () => {
       {
         data: fc.oneof(mixedLines, fc.jsonValue()),
         event: noLineBreak,
-        id: fc.oneof(
-          noLineBreak.filter((s) => !s.includes('\0')),
-          fc.integer(),
-        ),
+        // Only ids a Last-Event-ID header can carry back (the refusals are pinned above).
+        id: fc.oneof(text.filter(isFieldValue), fc.integer()),
         retry: fc.nat(),
         comment: mixedLines,
       },

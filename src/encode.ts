@@ -23,10 +23,15 @@ function hasLineBreak(text: string): boolean {
  *
  * Strings in `data` and `comment` are split on CRLF, CR and LF, one line each, so a payload can
  * never end its field early or start another; an empty string is still one `data:` line. `event`
- * and `id` are refused (not escaped) when a line break could forge a field, and `id` also with
- * NUL, which clients ignore. Each refusal is an {@link SseEventError} whose `field` names what was
- * wrong. Field order is `:` comment, `event`, `id`, `retry`, `data`, then the blank line that
- * dispatches the event.
+ * is refused (not escaped) when a line break could forge a field. `id` is refused unless it can
+ * come back unchanged as the `Last-Event-ID` header value a reconnecting client sends: no control
+ * character but HTAB (U+0000–U+0008, U+000A–U+001F, U+007F; this includes CR, LF and NUL) and no
+ * space or HTAB at either end, which HTTP trims (RFC 9110 §5.5). Other characters, non-ASCII too,
+ * are kept: a client sends them as UTF-8 and they come back as they were. A number id is always
+ * fine. Each refusal is an {@link SseEventError} whose `field` names what was wrong. Field order is
+ * `:` comment, `event`, `id`, `retry`, `data`, then the blank line that dispatches the event.
+ *
+ * @throws {SseEventError} when the event cannot be written as it is; nothing of it is written.
  *
  * ## Example
  * ```ts
@@ -171,13 +176,53 @@ function idText(id: unknown): string {
       `encode: "id" must be a string or a number (got ${describe(id)})`,
     );
   }
-  if (hasLineBreak(id) || id.indexOf('\0') !== -1) {
-    throw new SseEventError(
-      'id',
-      `encode: "id" must not contain CR, LF or NUL (got ${JSON.stringify(id)}): clients would cut or ignore it`,
-    );
-  }
+  const fault = idFault(id);
+  if (fault !== undefined) throw new SseEventError('id', `encode: ${idFaults[fault](shown(id))}`);
   return id;
+}
+
+/** Why an id cannot be sent: see {@link idFault}. */
+export type IdFault = 'line break' | 'control character' | 'edge whitespace';
+
+const idFaults: Record<IdFault, (id: string) => string> = {
+  'line break': (id) =>
+    `"id" must not contain CR or LF (got ${id}): a line break would end the field early`,
+  'control character': (id) =>
+    `"id" must not contain a control character other than HTAB (got ${id}): a client sends the id back as its Last-Event-ID header, whose value cannot hold one (RFC 9110 §5.5), so its reconnection would be refused`,
+  'edge whitespace': (id) =>
+    `"id" must not start or end with a space or HTAB (got ${id}): a client sends the id back as its Last-Event-ID header, whose value HTTP trims (RFC 9110 §5.5), so it would come back changed`,
+};
+
+/**
+ * What keeps a string id from coming back unchanged as a `Last-Event-ID` header value, or
+ * `undefined` when nothing does. An HTTP field value (RFC 9110 §5.5) holds no control character
+ * but HTAB, and loses any space or HTAB at either end; bytes from 0x80 are obs-text, which node's
+ * parser accepts, so a non-ASCII id (sent as UTF-8) is kept.
+ */
+export function idFault(id: string): IdFault | undefined {
+  // One pass over char codes and no allocation: this runs for every event with an id. A line
+  // break is named first, as it is the worst: it could forge a field.
+  let control = false;
+  for (let i = 0; i < id.length; i++) {
+    const code = id.charCodeAt(i);
+    if (code === 0x0a || code === 0x0d) return 'line break';
+    if ((code < 0x20 && code !== 0x09) || code === 0x7f) control = true;
+  }
+  if (control) return 'control character';
+  const last = id.length - 1;
+  if (last >= 0 && (isEdgeSpace(id.charCodeAt(0)) || isEdgeSpace(id.charCodeAt(last)))) {
+    return 'edge whitespace';
+  }
+  return undefined;
+}
+
+function isEdgeSpace(code: number): boolean {
+  return code === 0x20 || code === 0x09;
+}
+
+/** An id as JSON shows it, with DEL made visible too. */
+function shown(id: string): string {
+  return JSON.stringify(id).replaceAll('\x7f', '\\u007f');
 }
 
 /** The text of `data`: a string as it is, anything else serialized (refused when it cannot be). */

@@ -10,7 +10,13 @@ export interface SseEvent {
   data?: unknown;
   /** The event type (`event:`): the name a client's `addEventListener` listens for. No CR or LF. */
   event?: string | undefined;
-  /** The event id (`id:`), which the client sends back as `Last-Event-ID`. No CR, LF or NUL. */
+  /**
+   * The event id (`id:`), which a reconnecting client sends back as its `Last-Event-ID` header;
+   * `''` makes the client forget its last id. As a header value (RFC 9110 §5.5) it must hold no
+   * control character but HTAB (so no CR, LF, NUL or DEL) and no space or HTAB at either end,
+   * which HTTP would trim; `encode` refuses such an id. Non-ASCII characters are fine: they go
+   * out and come back as UTF-8.
+   */
   id?: string | number | undefined;
   /** The client's reconnection delay in ms (`retry:`): a non-negative integer. */
   retry?: number | undefined;
