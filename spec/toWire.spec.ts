@@ -90,6 +90,21 @@ describe('toWire', () => {
     });
   });
 
+  it('should error, writing nothing of it, on an id a Last-Event-ID header could not carry back', () => {
+    testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const source = cold<SseEvent>('a-x-b', { a, b, x: { id: ' 7 ', data: 'x' } });
+      expectObservable(source.pipe(toWire({ heartbeat: false }))).toBe(
+        'a-#',
+        frames,
+        new SseEventError(
+          'id',
+          'encode: "id" must not start or end with a space or HTAB (got " 7 "): a client sends the id back as its Last-Event-ID header, whose value HTTP trims (RFC 9110 §5.5), so it would come back changed',
+        ),
+      );
+      expectSubscriptions(source.subscriptions).toBe('^-!');
+    });
+  });
+
   it('should stop pulling a synchronous source once it errors or is unsubscribed', () => {
     let pulled = 0;
     const source = range(0, 100_000).pipe(
