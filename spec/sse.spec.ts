@@ -362,25 +362,6 @@ describe('sse', () => {
       expect(handler.called).to.equal(false);
     });
 
-    it('should tear down a pipelined request when the client leaves', async () => {
-      const signals: AbortSignal[] = [];
-      let open = 0;
-      const origin = await serve((ctx) => {
-        signals.push(ctx.signal);
-        return new Observable<SseEvent>(() => {
-          open++;
-          return () => open--;
-        });
-      });
-      const socket = createConnection(Number(new URL(origin).port), '127.0.0.1');
-      // Two requests in one write: the second waits behind the first, unattached to the socket.
-      socket.write('GET /a HTTP/1.1\r\nHost: a\r\n\r\nGET /b HTTP/1.1\r\nHost: a\r\n\r\n');
-      await waitFor(() => signals.length === 2, 'both requests');
-      socket.destroy();
-      await waitFor(() => open === 0, 'both subscriptions to end');
-      expect(signals.map((signal) => signal.aborted)).to.deep.equal([true, true]);
-    });
-
     it('should not report an HttpError rejected after the client left', async () => {
       await rejectAfterTheClientLeft(new HttpError(401));
       expect(t.logged.called).to.equal(false);

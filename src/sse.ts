@@ -1,5 +1,5 @@
 import type { OutgoingHttpHeaders } from 'node:http';
-import type { SseRequest, SseResponse } from './http.js';
+import { whenAttached, type SseRequest, type SseResponse } from './http.js';
 import { serveStream, type SseHandler, type StreamConfig } from './connection.js';
 import { isPreflight } from './cors.js';
 import { HttpError } from './errors.js';
@@ -134,6 +134,16 @@ export function sse(handler: SseHandler, options: SseOptions = {}): SseListener 
       else turnAway(res, notAllowed);
       return;
     }
+    // A pipelined request waits for the responses before it to finish, and counts nowhere until
+    // then: with 40 GETs in one write, one stream is served at a time, each under the limits
+    // and the shutdown as they stand when its turn comes.
+    whenAttached(req, res, () => {
+      admit(req, res, address);
+    });
+  };
+
+  /** A GET or HEAD whose response owns its connection: refused if full or closing, else served. */
+  const admit = (req: SseRequest, res: SseResponse, address: string): void => {
     if (closed !== undefined) {
       turnAway(res, closing);
       return;
