@@ -90,7 +90,7 @@ class Connection implements LiveStream {
   #early: { error: unknown } | 'complete' | undefined;
   /** Heartbeat sweeps since the last write (see {@link LiveStreams}). */
   #idle = 0;
-  /** The client left (or its socket closed): one function for the response's and the socket's 'close'. */
+  /** The client left, or its socket closed: the response's 'close'. */
   readonly #onClose = (): void => {
     this.#finish('client', 'drop');
   };
@@ -119,12 +119,10 @@ class Connection implements LiveStream {
     const { req, res } = this;
     const config = this.#config;
     config.live.add(this);
+    // The response owns its connection by now (`sse()` holds a pipelined request until it does),
+    // so its 'close' comes when the socket's does; on HTTP/2, when its stream's does. Nothing is
+    // listened for on the socket, which pipelined requests and HTTP/2 streams share.
     res.on('close', this.#onClose);
-    // A pipelined request's response is not yet attached to the socket, so it hears no 'close'
-    // of its own when the client leaves: the socket's is the one that always comes. On HTTP/2
-    // each stream closes on its own (its 'close' is the response's), and the session's socket
-    // is shared.
-    if (!isHttp2(req)) req.socket.on('close', this.#onClose);
     // A write racing a departing client fails with EPIPE or ECONNRESET: a normal ending, not an
     // error. The listener stays for the response's life, since such an error can come after end().
     res.on('error', ignoreDeparture);
@@ -340,12 +338,11 @@ class Connection implements LiveStream {
    */
   #finish(reason: EndReason, how: 'drop' | 'refuse' | 'end', arg?: unknown): void {
     if (this.#state === 'done') return;
-    const { req, res } = this;
+    const { res } = this;
     const config = this.#config;
     const wasOpen = this.#state === 'open';
     this.#state = 'done';
     res.off('close', this.#onClose);
-    if (!isHttp2(req)) req.socket.off('close', this.#onClose);
     config.live.delete(this);
     this.#release();
     const ctx = this.#ctx;
