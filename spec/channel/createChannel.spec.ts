@@ -170,6 +170,8 @@ describe('createChannel', () => {
       ['garbage', 'abc'],
       ['an id from the future', '99999999999999-0'],
       ['a part past 2^53', '99999999999999999-0'],
+      // A client can send anything in ?lastEventId=: it is not refused, only not known.
+      ['one no header could carry', ' 1\u0001-0 '],
     ] as const) {
       it(`should start with a reset (unknown) and every held event, for ${what}`, () => {
         const channel = createChannel({ resetEvent: 'gap' });
