@@ -1,12 +1,11 @@
 import { expect } from 'chai';
-import { fromSse, SseRequestError } from 'rx-sse/client';
+import type { Observable } from 'rxjs';
+import { fromSse, SseRequestError, type SseMessage } from 'rx-sse/client';
 import { useFixture } from '../support/fixture.js';
 import { startServer } from '../support/server.js';
 
 /** Subscribes to the end; resolves with the data emitted and the error it ended with. */
-function outcome(
-  messages: ReturnType<typeof fromSse>,
-): Promise<{ data: string[]; error: unknown }> {
+function outcome(messages: Observable<SseMessage>): Promise<{ data: string[]; error: unknown }> {
   const data: string[] = [];
   return new Promise((resolve) => {
     messages.subscribe({
@@ -56,7 +55,9 @@ describe('fromSse: a request that can never be sent', function () {
     const sent: (string | undefined)[] = [];
     t.server = await startServer((req, res) => {
       const header = req.headers['last-event-id'];
-      sent.push(header === undefined ? undefined : Buffer.from(header, 'latin1').toString('utf8'));
+      sent.push(
+        typeof header === 'string' ? Buffer.from(header, 'latin1').toString('utf8') : undefined,
+      );
       if (sent.length > 1) {
         res.writeHead(204).end();
         return;

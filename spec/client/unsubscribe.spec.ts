@@ -20,7 +20,7 @@ function server(first: (res: ServerResponse) => void): {
   listener: (req: IncomingMessage, res: ServerResponse) => void;
 } {
   const seen: Seen = { requests: 0, closed: [] };
-  const listener = (req: IncomingMessage, res: ServerResponse): void => {
+  const listener = (_: IncomingMessage, res: ServerResponse): void => {
     const n = ++seen.requests;
     res.on('close', () => seen.closed.push(n));
     if (n === 1) first(res);
