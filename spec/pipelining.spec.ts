@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import express from 'express';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createConnection, type Socket } from 'node:net';
 import { startWith, Subject, type Observable } from 'rxjs';
@@ -166,6 +167,42 @@ describe('sse with pipelined requests', () => {
     await waitFor(() => client.text.includes('data: /1\n\n'), "the second stream's event");
     expect(client.statuses()).to.deep.equal(['HTTP/1.1 200 OK', 'HTTP/1.1 200 OK']);
     expect(listener.stats).to.deep.include({ open: 1, opened: 2, refused: 0 });
+  });
+
+  it('should still wait for its turn when its body was read meanwhile, which closes the request', async () => {
+    const listener = sse(handler, { heartbeat: false });
+    // As a body parser would: node closes a request once its body is read, the connection alive.
+    server = await startServer((req, res) => {
+      req.resume();
+      listener(req, res);
+    });
+    watch(server.server);
+    const client = await pipeline(server.origin, paths(2));
+    await waitFor(() => requests.length === 2, 'node to emit both requests');
+    await waitFor(() => requests[1]!.req.closed, 'the waiting request to close');
+    streams.get('/0')!.complete();
+    await waitFor(() => client.text.includes('data: /1\n\n'), "the second stream's event");
+    expect(calls).to.deep.equal(['/0', '/1']);
+  });
+
+  it('should wait the same behind Express, which hands over its own req and res', async () => {
+    const listener = sse(handler, { heartbeat: false });
+    let reached = 0;
+    const app = express();
+    app.get('/:n', (req, res, next) => {
+      listener(req, res, next);
+      reached++;
+    });
+    server = await startServer(app);
+    watch(server.server);
+    const client = await pipeline(server.origin, paths(3));
+    await waitFor(() => reached === 3, 'Express to call the listener for all 3 requests');
+    await waitFor(() => client.text.includes('data: /0\n\n'), "the first stream's event");
+    expect(calls).to.deep.equal(['/0']);
+    streams.get('/0')!.complete();
+    await waitFor(() => client.text.includes('data: /1\n\n'), "the second stream's event");
+    expect(calls).to.deep.equal(['/0', '/1']);
+    expect(listener.stats).to.deep.include({ open: 1, opened: 2 });
   });
 
   it('should answer 503 to a waiting request once close() has ended the stream before it', async () => {
