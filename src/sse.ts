@@ -25,7 +25,8 @@ export interface SseListener {
   readonly stats: SseStats;
   /**
    * Ends every stream of this listener, for a graceful shutdown: from now on new requests get
-   * `503` (with `Retry-After` and `Connection: close`); each open stream is unsubscribed, sent
+   * `503` (with `Retry-After` and `Connection: close`), as do pipelined requests whose turn comes
+   * after the stream before them has ended; each open stream is unsubscribed, sent
    * `lastEvent` if given, flushed and ended; nothing is written after. Resolves once every
    * response has finished, or after `timeout` ms, when the ones still flushing (to clients that
    * do not read) are destroyed. Then `server.close()` can finish. Calling it again is harmless.
@@ -44,13 +45,17 @@ export interface CloseOptions {
 /**
  * Serves the Observable a handler returns as Server-Sent Events over node:http.
  *
- * Per GET request it listens for the socket to close, calls `handler`, subscribes, sends the
+ * Per GET request it listens for the client to leave, calls `handler`, subscribes, sends the
  * head at once (so the client's `open` fires before any event), writes each event as it comes,
  * and ends the response when the Observable completes, after every queued byte. When the client
  * goes away it unsubscribes in the same turn and aborts `ctx.signal`. A throw, a rejection or a
  * synchronous error before the head is a real HTTP status ({@link HttpError}'s, else 500). HEAD
  * gets the head the handler's answer would have, without subscribing. Other methods go to `next`
  * when there is one (middleware), else get `405`.
+ *
+ * A pipelined HTTP/1.1 request (sent on a connection before the response to the one ahead of it
+ * has finished) waits for its turn: its handler is not called, and it counts in no figure and no
+ * limit, until node hands its response the connection. If the client leaves first, it is dropped.
  *
  * ## Example
  * ```ts

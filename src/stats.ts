@@ -1,4 +1,7 @@
-/** Live figures of one `sse()` listener, for a dashboard. Counters only grow, except `open`. */
+/**
+ * Live figures of one `sse()` listener, for a dashboard. Counters only grow, except `open`. A
+ * pipelined request waiting for its turn on its connection is in none of them until it gets it.
+ */
 export interface SseStats {
   /** Streams open now (the head is out, the response not yet ended). */
   open: number;
