@@ -30,10 +30,11 @@ export interface WriterLimits {
  * Frames queued in one turn of the event loop leave as one `res.write`: a burst of events costs
  * one chunk, not one per event, and nothing is held past the current turn. When `res.write` says
  * the socket is full, frames wait in one string until `'drain'` (one listener for the response's
- * life, never one per write). What a client is owed — node's buffer for it plus that backlog — is
- * bounded by `maxBufferedBytes`, a single turn's burst included: past it, the `close` policy cuts
- * the connection (the client reconnects with Last-Event-ID) and `drop` skips frames until the
- * client catches up. A client that keeps up costs one byte count per turn, no more.
+ * life, never one per write). What a client is owed — node's buffer for it plus the frames waiting
+ * — is bounded by `maxBufferedBytes`, checked as each frame comes, so a single turn's burst holds
+ * no more than the bound either: past it, the `close` policy cuts the connection at once (the
+ * client reconnects with Last-Event-ID, and its source is let go mid-burst) and `drop` skips frames
+ * until the client catches up. A frame costs the count of its bytes, no more.
  *
  * With `compress`, frames go through a gzip stream piped to the response, flushed per write (so
  * per turn); what the compressor holds counts toward the bound, and it is destroyed with the stream.
@@ -50,14 +51,14 @@ export class Writer {
    * (`undefined` exactly while it is empty).
    */
   #from: string | Join | undefined;
+  /** UTF-8 bytes of `#pending`, kept as frames come so that each is checked against the bound. */
+  #pendingBytes = 0;
   #pendingEvents = 0;
   #opened = false;
   #scheduled = false;
   #done = false;
   /** The socket said "wait": frames stay in `#pending` until 'drain'. */
   #blocked = false;
-  /** Bytes in `#pending` while blocked. */
-  #backlog = 0;
   /** Where frames are written: the response, or a gzip stream piped to it (from `open`). */
   #out: Writable;
   #gzip: Gzip | undefined;
@@ -95,15 +96,19 @@ export class Writer {
    */
   write(frame: string, event: boolean): void {
     if (this.#done) return;
-    if (this.#blocked) {
-      const bytes = Buffer.byteLength(frame);
-      if (this.#owed() + this.#backlog + bytes > this.#limits.maxBufferedBytes) {
-        this.#overflow(event ? 1 : 0);
-        return;
-      }
-      this.#backlog += bytes;
+    const join = this.#join(frame);
+    const bytes = bytesWith(frame, join);
+    // Checked here, not when the turn's frames are written: a burst in one turn would otherwise
+    // be held whole, however far past the bound, before it was refused.
+    const owed = this.#owed();
+    if (owed + bytes > this.#limits.maxBufferedBytes) {
+      if (owed === 0) hintBurst(this.#limits);
+      if (this.#limits.onSlowClient === 'drop') {
+        if (event) this.#stats.dropped++;
+      } else this.#onTooSlow();
+      return;
     }
-    this.#append(frame);
+    this.#keep(frame, join, bytes);
     if (event) this.#pendingEvents++;
     if (this.#opened && !this.#blocked && !this.#scheduled) {
       this.#scheduled = true;
@@ -146,7 +151,8 @@ export class Writer {
   end(last?: string): void {
     if (this.#done) return;
     if (last !== undefined) {
-      this.#append(last);
+      const join = this.#join(last);
+      this.#keep(last, join, bytesWith(last, join));
       this.#pendingEvents++;
     }
     this.#flush(true);
@@ -161,25 +167,26 @@ export class Writer {
     this.#done = true;
     this.#pending = '';
     this.#from = undefined;
+    this.#pendingBytes = 0;
     this.#out.off('drain', this.#onDrain);
     // The compressor's memory goes now, not when the collector finds it.
     this.#gzip?.destroy();
   }
 
   /**
-   * Appends a frame to `#pending`, taking the string the last writer made when it appended the
-   * same frame to what this one has: see {@link Join}.
+   * `#pending` with `frame` after it, as the string the last writer made when it appended the same
+   * frame to what this one has (see {@link Join}); `undefined` when nothing is pending.
    */
-  #append(frame: string): void {
+  #join(frame: string): Join | undefined {
     const from = this.#from;
-    if (from === undefined) {
-      this.#pending = frame;
-      this.#from = frame;
-      return;
-    }
-    const join = Join.of(from, frame, this.#pending);
-    this.#pending = join.text;
-    this.#from = join;
+    return from === undefined ? undefined : Join.of(from, frame, this.#pending, this.#pendingBytes);
+  }
+
+  /** Makes `frame` pending: `join` is {@link #join}'s for it, `bytes` the pending bytes with it. */
+  #keep(frame: string, join: Join | undefined, bytes: number): void {
+    this.#pending = join === undefined ? frame : join.text;
+    this.#from = join ?? frame;
+    this.#pendingBytes = bytes;
   }
 
   /** What the client is owed beyond `#pending`: node's buffer, and the compressor's. */
@@ -191,34 +198,18 @@ export class Writer {
     );
   }
 
-  /** Past the bound: skip (counted) or cut. */
-  #overflow(events: number): void {
-    if (this.#limits.onSlowClient === 'drop') this.#stats.dropped += events;
-    else this.#onTooSlow();
-  }
-
   #flush(force = false): void {
     this.#scheduled = false;
     if (this.#done || (this.#blocked && !force) || this.#pending === '') return;
+    // Every frame in `#pending` was checked against the bound as it came (but `end`'s last).
     const chunk = this.#pending;
-    const from = this.#from;
-    const events = this.#pendingEvents;
+    this.#stats.bytes += this.#pendingBytes;
+    this.#stats.events += this.#pendingEvents;
     this.#pending = '';
     this.#from = undefined;
+    this.#pendingBytes = 0;
     this.#pendingEvents = 0;
-    const bytes = from instanceof Join ? from.byteLength() : Buffer.byteLength(chunk);
-    const already = this.#owed();
-    if (!force && already + bytes > this.#limits.maxBufferedBytes) {
-      if (already === 0) hintBurst(this.#limits, bytes);
-      this.#overflow(events);
-      return;
-    }
-    this.#stats.bytes += bytes;
-    this.#stats.events += events;
-    if (!this.#out.write(chunk)) {
-      this.#blocked = true;
-      this.#backlog = 0;
-    }
+    if (!this.#out.write(chunk)) this.#blocked = true;
   }
 }
 
@@ -240,21 +231,26 @@ class Join {
   #from: string | Join | undefined;
   readonly #frame: string;
   readonly text: string;
-  #bytes = -1;
+  /** UTF-8 bytes of the text, counted once for every writer that shares it. */
+  readonly bytes: number;
 
-  private constructor(from: string | Join, frame: string, text: string) {
+  private constructor(from: string | Join, frame: string, text: string, bytes: number) {
     this.#from = from;
     this.#frame = frame;
     this.text = text;
+    this.bytes = bytes;
   }
 
-  /** The join of `frame` onto `text`, which was made from `from`: the last one if it is that. */
-  static of(from: string | Join, frame: string, text: string): Join {
+  /**
+   * The join of `frame` onto `text` (of `bytes` UTF-8 bytes), which was made from `from`: the
+   * last one if it is that.
+   */
+  static of(from: string | Join, frame: string, text: string, bytes: number): Join {
     const last = Join.#last;
     if (last !== undefined && last.#from === from && last.#frame === frame) return last;
     if (last === undefined) queueMicrotask(Join.#forget);
     else last.#from = undefined;
-    const join = new Join(from, frame, text + frame);
+    const join = new Join(from, frame, text + frame, bytes + Buffer.byteLength(frame));
     Join.#last = join;
     return join;
   }
@@ -263,12 +259,11 @@ class Join {
     if (Join.#last !== undefined) Join.#last.#from = undefined;
     Join.#last = undefined;
   };
+}
 
-  /** UTF-8 bytes of the text, counted once for every writer that shares it. */
-  byteLength(): number {
-    if (this.#bytes < 0) this.#bytes = Buffer.byteLength(this.text);
-    return this.#bytes;
-  }
+/** The bytes pending once `frame` is: its own, or its {@link Join}'s when something was pending. */
+function bytesWith(frame: string, join: Join | undefined): number {
+  return join === undefined ? Buffer.byteLength(frame) : join.bytes;
 }
 
 /**
@@ -294,12 +289,12 @@ const hinted = new WeakSet<WriterLimits>();
  * A burst bigger than the bound can never be sent, even to a client that keeps up: it would be
  * cut (or skipped) on every reconnect. Say so once per listener, so the bound gets raised.
  */
-function hintBurst(limits: WriterLimits, bytes: number): void {
+function hintBurst(limits: WriterLimits): void {
   if (hinted.has(limits)) return;
   hinted.add(limits);
   logError(
     new Error(
-      `rx-sse: ${bytes} bytes were due to a client in one turn (a replay?), more than maxBufferedBytes (${limits.maxBufferedBytes}) even with nothing else queued; raise maxBufferedBytes above your largest burst`,
+      `rx-sse: a client was due more than maxBufferedBytes (${limits.maxBufferedBytes}) in one turn (a replay?), even with nothing else queued; raise maxBufferedBytes above your largest burst`,
     ),
   );
 }
