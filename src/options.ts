@@ -54,7 +54,8 @@ export interface SseOptions extends WireOptions {
   onSlowClient?: SlowClientPolicy | undefined;
   /**
    * Most requests this listener serves at once (open streams, and handlers still working). Past
-   * it: `503` with `Retry-After`, no stream. Defaults to no limit.
+   * it: `503` with `Retry-After`, no stream. A pipelined HTTP/1.1 request waiting for the one
+   * before it to finish counts only once its turn comes. Defaults to no limit.
    */
   maxConnections?: number | undefined;
   /** Most at once from one address (see `addressOf`). Past it: `503`. Defaults to no limit. */
