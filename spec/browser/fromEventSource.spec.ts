@@ -243,6 +243,58 @@ describe('fromEventSource', function () {
     expect(ended).to.deep.equal(['client', 'client']);
   });
 
+  // WHATWG: once closed, an EventSource attempts no reconnection and its fetch is aborted. So
+  // unsubscribing from inside any callback must close it: mid-body (decode), after the head
+  // (onOpen), and during the browser's own wait before reconnecting (onReconnecting).
+  for (const which of ['decode', 'onOpen', 'onReconnecting'] as const) {
+    it(`should close the EventSource when unsubscribed from inside ${which}`, async () => {
+      let requests = 0;
+      const ended: EndReason[] = [];
+      const harness = await open({
+        '/stream': sse(
+          () => {
+            requests++;
+            // The first stream ends after its event (the browser then waits 50 ms to reconnect);
+            // a later one would never end.
+            return requests === 1 && which === 'onReconnecting'
+              ? of({ id: 1, data: 'a' })
+              : events({ id: 1, data: 'a' });
+          },
+          { retry: 50, onDisconnect: (_, reason) => ended.push(reason) },
+        ),
+      });
+      const calls = await harness.evaluate((h, which) => {
+        const stop = new h.rxjs.Subject<void>();
+        const calls: string[] = [];
+        const called = (name: string): void => {
+          calls.push(name);
+          if (name === which) stop.next();
+        };
+        const stream = h.browser.fromEventSource('/stream', {
+          decode: (data) => (called('decode'), data),
+          onOpen: () => called('onOpen'),
+          onReconnecting: () => called('onReconnecting'),
+        });
+        return new Promise<string[]>((resolve) => {
+          stream.pipe(h.rxjs.takeUntil(stop)).subscribe({ complete: () => resolve(calls) });
+        });
+      }, which);
+      expect(calls).to.deep.equal(
+        {
+          decode: ['onOpen', 'decode'],
+          onOpen: ['onOpen'],
+          onReconnecting: ['onOpen', 'decode', 'onReconnecting'],
+        }[which],
+      );
+      expect(await states(harness)).to.deep.equal([CLOSED]);
+      if (which !== 'onReconnecting') {
+        await waitFor(() => ended.length === 1, 'the server to see the client go');
+        expect(ended).to.deep.equal(['client']);
+      }
+      expect(requests).to.equal(1);
+    });
+  }
+
   it('should error with an EventSourceError naming the url when the server refuses the stream', async () => {
     const harness = await open({
       '/500': sse(() => {

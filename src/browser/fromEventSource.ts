@@ -64,6 +64,8 @@ const optionNames: ReadonlySet<string> = new Set([
  * Cold: each subscription opens one EventSource, and unsubscribing closes it (the server sees the
  * client go). It never completes by itself, as EventSource never stops by itself: end it with
  * `take`, `takeUntil` or `takeWhile` (a last named event such as `done` is a good signal).
+ * Unsubscribing at any moment, from inside `decode`, `onOpen` or `onReconnecting` too, closes it,
+ * and a closed EventSource aborts its request and never reconnects (WHATWG HTML, `close()`).
  *
  * EventSource reports a dropped connection and a fatal failure with the same `error` event; the
  * `readyState` tells them apart. A drop (`CONNECTING`) is not an error here: the browser reconnects
