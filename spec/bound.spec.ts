@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { Agent, get, request, type IncomingMessage } from 'node:http';
 import { createConnection, type Socket } from 'node:net';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
-import { concat, defer, interval, map, NEVER, of, Subject, take } from 'rxjs';
+import { concat, defer, interval, map, NEVER, of, range, Subject, take, tap } from 'rxjs';
 import { sse, type EndReason, type SseEvent } from 'rx-sse';
 import { useFixture } from './support/fixture.js';
 import { delay, fetchRaw, startServer, waitFor } from './support/server.js';
@@ -85,6 +85,35 @@ describe('maxBufferedBytes and slow clients', function () {
     expect(connections).to.equal(0);
     socket.destroy();
     again.destroy();
+  });
+
+  it('should cut a client at the frame that passes the bound within subscribe(), letting a synchronous source go', async () => {
+    let emitted = 0;
+    const reasons: EndReason[] = [];
+    // Frames of 100 bytes (`data: x…x\n\n`): 100 fit under 10,000 bytes, the 101st does not.
+    const listener = sse(
+      () =>
+        range(0, 100_000).pipe(
+          tap(() => emitted++),
+          map(() => ({ data: 'x'.repeat(92) })),
+        ),
+      {
+        maxBufferedBytes: 10_000,
+        heartbeat: false,
+        onConnect: () => reasons.push('complete'),
+        onDisconnect: (_, reason) => reasons.push(reason),
+      },
+    );
+    t.server = await startServer(listener);
+    const failure = await new Promise<Error>((resolve) => {
+      get(t.server!.origin, () => resolve(new Error('a response came'))).on('error', resolve);
+    });
+    expect(failure.message).to.match(/socket hang up|ECONNRESET/);
+    expect(emitted).to.equal(101);
+    // The head never went out: not a stream that opened, nor its hooks.
+    expect(listener.stats).to.include({ closedSlow: 1, opened: 0, open: 0, events: 0 });
+    expect(reasons).to.deep.equal([]);
+    expect(t.logged.callCount).to.equal(1);
   });
 
   it("should skip a burst's events from where it passes the bound under 'drop', counted, and deliver what follows", async () => {
