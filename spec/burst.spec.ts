@@ -3,7 +3,7 @@ import { get, type IncomingMessage } from 'node:http';
 import { createParser } from 'eventsource-parser';
 import type { SseStats } from 'rx-sse';
 import { startChild, type Child } from './support/child.js';
-import { waitFor } from './support/server.js';
+import { delay, waitFor } from './support/server.js';
 
 const mb = 1024 * 1024;
 const bound = mb;
@@ -40,6 +40,24 @@ async function reader(port: number): Promise<{ data: string[]; res: IncomingMess
   res.on('data', (chunk: string) => parser.feed(chunk));
   res.on('error', () => undefined);
   return { data, res };
+}
+
+/** What the child's fetch-door client has read, polled until `done` says it is what is waited for. */
+async function bodyOf(child: Child, done: (body: Body) => boolean, what: string): Promise<Body> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const body = await child.ask<Body>({ cmd: 'received' });
+    if (done(body)) return body;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await delay(10);
+  }
+}
+
+interface Body {
+  events: number;
+  last: string;
+  ended: boolean;
+  error: string;
 }
 
 describe('maxBufferedBytes within one turn', function () {
@@ -94,6 +112,37 @@ describe('maxBufferedBytes within one turn', function () {
       expect(sent).to.equal(fits);
       expect(stats).to.include({ dropped: count - sent, events: sent + 1, closedSlow: 0, open: 1 });
       client.res.destroy();
+    });
+  });
+
+  describe('toResponse()', function () {
+    it("should error the body as soon as a turn's burst passes the bound under 'close', and stop pulling the source", async () => {
+      child = await startChild('burstServer.ts', { maxBufferedBytes: bound });
+      await child.ask({ cmd: 'read' });
+      const { emitted, peak } = await burst();
+      const body = await bodyOf(child, (read) => read.error !== '', 'the body to error');
+      expect(body.error).to.contain(`maxBufferedBytes (${bound})`);
+      expect(body.events).to.equal(0);
+      expect(emitted).to.equal(fits + 1);
+      expect(peak, `held ${(peak / mb).toFixed(1)} MiB`).to.be.below(bound + slack);
+    });
+
+    it("should skip a turn's events past the bound under 'drop', and deliver what follows", async () => {
+      child = await startChild('burstServer.ts', {
+        maxBufferedBytes: bound,
+        onSlowClient: 'drop',
+      });
+      await child.ask({ cmd: 'read' });
+      const { emitted, peak } = await burst();
+      expect(emitted).to.equal(count);
+      expect(peak, `held ${(peak / mb).toFixed(1)} MiB`).to.be.below(bound + slack);
+      await child.ask({ cmd: 'event', data: 'after' });
+      const body = await bodyOf(
+        child,
+        (read) => read.last === 'after',
+        'the event after the burst',
+      );
+      expect(body.events - 1).to.equal(fits);
     });
   });
 });

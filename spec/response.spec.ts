@@ -9,8 +9,10 @@ import {
   NEVER,
   Observable,
   of,
+  range,
   Subject,
   take,
+  tap,
   throwError,
 } from 'rxjs';
 import sinon from 'sinon';
@@ -262,6 +264,27 @@ describe('toResponse()', function () {
       dropping.complete();
       const ids = parseEvents((await readChunks(skipped)).join('')).map((e) => e.id);
       expect(ids).to.deep.equal(['0', '1', '2', '3']);
+    });
+
+    it('cuts a burst within subscribe() at the frame that passes maxBufferedBytes, letting the source go', async function () {
+      let emitted = 0;
+      // Frames of 100 bytes (`data: x…x\n\n`): 100 fit under 10,000 bytes, the 101st does not.
+      const response = await toResponse(
+        range(0, 100_000).pipe(
+          tap(() => emitted++),
+          map(() => ({ data: 'x'.repeat(92) })),
+        ),
+        { heartbeat: false, maxBufferedBytes: 10_000 },
+      );
+      // The 101st is refused; the next finds the stream cut and lets the source go (there is no
+      // subscription to end before subscribe() returns).
+      expect(emitted).to.equal(102);
+      expect(response.status).to.equal(200);
+      const failure = await readChunks(response).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect((failure as Error).message).to.contain('maxBufferedBytes (10000)');
     });
 
     it('answers HEAD with the head alone', async function () {

@@ -1,5 +1,5 @@
 import type { OutgoingHttpHeaders } from 'node:http';
-import { asyncScheduler, isObservable, type Observable, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, isObservable, takeWhile, type Observable, type SchedulerLike } from 'rxjs';
 import { checkFunction, checkInteger, checkKeys, checkScheduler } from './check.js';
 import { defaultMaxLastEventIdLength, lastEventIdOf } from './context.js';
 import { describe } from './encode.js';
@@ -232,6 +232,13 @@ function checkResponseOptions(source: unknown, options: ResponseOptions): Respon
   };
 }
 
+/** Why a body errors under the `close` policy. */
+function tooSlow(bound: number): Error {
+  return new Error(
+    `rx-sse: the reader of the body fell more than maxBufferedBytes (${bound}) behind`,
+  );
+}
+
 /** Sets each header of `record` on `headers`, replacing what was there; a list is several values. */
 function setAll(
   headers: Headers,
@@ -247,7 +254,13 @@ function setAll(
 /**
  * Subscribes, and answers with the stream unless it failed within the synchronous window of
  * subscribe (then the answer is a status). Frames of one turn are joined into one chunk; the
- * body's queue is bounded by `maxBufferedBytes`.
+ * body's queue and that chunk are bounded by `maxBufferedBytes` together.
+ *
+ * Each frame is checked as it comes, so a burst in one turn is not held whole before it is
+ * refused: by its length, as counting its UTF-8 bytes would cost a pass over it without
+ * `Buffer`. A length is never more than the bytes, so past the bound by length is past it; a
+ * turn within it by length but not by bytes (text far from ASCII) is caught when it is encoded,
+ * at three times the bound at most.
  */
 function openStream(
   stream: Observable<SseEvent>,
@@ -263,6 +276,16 @@ function openStream(
   let done = false;
   let early: { error: unknown } | 'complete' | undefined;
   let subscribing = true;
+  /** Cut under the `close` policy while subscribing: the body errors as soon as it exists. */
+  let cutEarly = false;
+
+  const letGo = (): void => {
+    try {
+      subscription.unsubscribe();
+    } catch (error) {
+      askOnError(setup.onError, error, ctx);
+    }
+  };
 
   /** Stops everything the stream holds, once: the subscription, the signal, the listener. */
   const finish = (): void => {
@@ -271,11 +294,16 @@ function openStream(
     pending = '';
     ctx.signal.removeEventListener('abort', onAbort);
     controller.abort();
-    try {
-      subscription.unsubscribe();
-    } catch (error) {
-      askOnError(setup.onError, error, ctx);
-    }
+    // While subscribing there is no subscription yet: it is let go once subscribe() returns.
+    if (!subscribing) letGo();
+  };
+
+  /** The reader is too far behind under the `close` policy: the body errors, the runtime cuts. */
+  const cut = (): void => {
+    const open = body;
+    finish();
+    if (open === undefined) cutEarly = true;
+    else open.error(tooSlow(setup.bound));
   };
 
   const flush = (): void => {
@@ -283,16 +311,8 @@ function openStream(
     if (done || body === undefined || pending === '') return;
     const chunk = encoder.encode(pending);
     pending = '';
-    const room = body.desiredSize ?? Infinity;
-    if (chunk.byteLength > room) {
-      if (setup.policy === 'drop') return;
-      const cut = body;
-      finish();
-      cut.error(
-        new Error(
-          `rx-sse: the reader of the body fell more than maxBufferedBytes (${setup.bound}) behind`,
-        ),
-      );
+    if (chunk.byteLength > (body.desiredSize ?? Infinity)) {
+      if (setup.policy === 'close') cut();
       return;
     }
     body.enqueue(chunk);
@@ -320,25 +340,41 @@ function openStream(
     }
   };
 
-  const subscription = stream.pipe(setup.wire).subscribe({
-    next: (frame) => {
-      if (done) return;
-      pending += frame;
-      if (body !== undefined && !scheduled) {
-        scheduled = true;
-        queueMicrotask(flush);
-      }
-    },
-    error: (error: unknown) => {
-      if (subscribing) early = { error };
-      else end(lastFrame(askOnError(setup.onError, error, ctx), setup.encodeOptions));
-    },
-    complete: () => {
-      if (subscribing) early = 'complete';
-      else end();
-    },
-  });
+  // `takeWhile` lets a source go at its next frame when it is cut within subscribe(), before
+  // there is a subscription to end; a synchronous burst stops being pulled there.
+  const subscription = stream
+    .pipe(
+      setup.wire,
+      takeWhile(() => !done),
+    )
+    .subscribe({
+      next: (frame) => {
+        if (done) return;
+        // What the turn's frames must fit in: the body's room, all of the bound before it exists.
+        const room = body === undefined ? setup.bound : (body.desiredSize ?? Infinity);
+        if (pending.length + frame.length > room) {
+          if (setup.policy === 'close') cut();
+          return;
+        }
+        pending += frame;
+        if (body !== undefined && !scheduled) {
+          scheduled = true;
+          queueMicrotask(flush);
+        }
+      },
+      error: (error: unknown) => {
+        if (subscribing) early = { error };
+        else end(lastFrame(askOnError(setup.onError, error, ctx), setup.encodeOptions));
+      },
+      complete: () => {
+        if (subscribing) early = 'complete';
+        else end();
+      },
+    });
   subscribing = false;
+  // Cut while subscribing, as `next` may have; TypeScript cannot see that.
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
+  if (done) letGo();
   if (early !== undefined && early !== 'complete') {
     const { error } = early;
     finish();
@@ -359,7 +395,9 @@ function openStream(
     },
     { highWaterMark: setup.bound, size: (chunk) => chunk.byteLength },
   );
-  if (early === 'complete') end();
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set while subscribing
+  if (cutEarly) body?.error(tooSlow(setup.bound));
+  else if (early === 'complete') end();
   else {
     ctx.signal.addEventListener('abort', onAbort, { once: true });
     if (pending !== '') flush();
