@@ -5,7 +5,6 @@ import {
   type SchedulerAction,
   type SchedulerLike,
 } from 'rxjs';
-import { checkFunction, checkInteger, checkKeys, checkScheduler } from '../check.js';
 import { describe } from '../describe.js';
 import {
   SseReadTimeoutError,
@@ -13,8 +12,11 @@ import {
   SseResponseError,
   SseTooLargeError,
 } from './errors.js';
-import { headerValueProblem, refusal, utf8Bytes } from './headerValue.js';
+import { headerValueProblem, utf8Bytes } from './headerValue.js';
+import { notAStream } from './notAStream.js';
 import { createParser, type SseParser } from './parse.js';
+import { refusal } from './refusal.js';
+import { fromSseSettings, maxDelay } from './settings.js';
 
 /** One message received, as EventSource would dispatch it. */
 export interface SseMessage<T = string> {
@@ -76,33 +78,6 @@ export interface FromSseOptions<T = string> {
   readTimeout?: number | false | undefined;
 }
 
-/** The longest wait a timer takes (2^31 - 1 ms); longer ones would fire at once. */
-const maxDelay = 2_147_483_647;
-
-const optionNames: ReadonlySet<string> = new Set([
-  'headers',
-  'decode',
-  'lastEventId',
-  'retry',
-  'backoff',
-  'maxReconnects',
-  'maxEventSize',
-  'readTimeout',
-] satisfies (keyof FromSseOptions)[]);
-
-/** What a response that is not a stream is, in words, or `undefined` for a stream. */
-function notAStream(response: Response): string | undefined {
-  const type = response.headers.get('content-type') ?? '';
-  const essence = (type.split(';')[0] ?? '').trim().toLowerCase();
-  if (response.status === 204) return 'the server answered 204: there is nothing more to read';
-  if (response.status !== 200) return `the server answered ${String(response.status)}`;
-  if (essence !== 'text/event-stream') {
-    return `the content type is ${JSON.stringify(type)}, not text/event-stream`;
-  }
-  if (response.body === null) return 'the response has no body';
-  return undefined;
-}
-
 /**
  * An Observable of the events at `url`, read with `fetch` as EventSource would read them, for
  * Node and anything else with `fetch`.
@@ -146,74 +121,13 @@ export function fromSse<T = string>(
   options: FromSseOptions<T> = {},
   scheduler: SchedulerLike = asyncScheduler,
 ): Observable<SseMessage<T>> {
-  checkKeys('fromSse', options, optionNames);
-  const {
-    headers,
-    decode,
-    retry = 3000,
-    backoff,
-    maxReconnects = Infinity,
-    maxEventSize = 16 * 1024 * 1024,
-    readTimeout = false,
-  } = options;
-  if (typeof url !== 'string' && !(url instanceof URL)) {
-    throw new TypeError(`fromSse: url must be a string or a URL (got ${describe(url)})`);
-  }
-  const target = new URL(url); // throws a TypeError naming the bad URL
-  if (target.protocol !== 'http:' && target.protocol !== 'https:') {
-    throw new TypeError(`fromSse: url must be http: or https: (got ${target.protocol})`);
-  }
-  if (target.username !== '' || target.password !== '') {
-    throw new TypeError('fromSse: url must not carry credentials; send them in options.headers');
-  }
-  checkFunction('fromSse', 'options.decode', decode);
-  checkFunction('fromSse', 'options.backoff', backoff);
-  checkInteger('fromSse', 'options.retry', retry, 0);
-  if (retry > maxDelay) {
-    throw new TypeError(
-      `fromSse: options.retry must be at most ${String(maxDelay)} ms (got ${String(retry)})`,
-    );
-  }
-  checkInteger('fromSse', 'options.maxReconnects', maxReconnects, 0);
-  checkInteger('fromSse', 'options.maxEventSize', maxEventSize, 1);
-  if (
-    readTimeout !== false &&
-    (typeof readTimeout !== 'number' ||
-      !Number.isSafeInteger(readTimeout) ||
-      readTimeout < 1 ||
-      readTimeout > maxDelay)
-  ) {
-    throw new TypeError(
-      `fromSse: options.readTimeout must be false or an integer of ms from 1 to ${String(maxDelay)} (got ${describe(readTimeout)})`,
-    );
-  }
-  checkScheduler('fromSse', 'scheduler', scheduler);
-  // Built now, so a bad header throws here rather than failing every reconnection.
-  const base = new Headers(headers);
-  for (const [name, value] of base) {
-    const problem = headerValueProblem(value);
-    if (problem !== undefined) {
-      throw new TypeError(
-        `fromSse: options.headers: the value of ${JSON.stringify(name)} cannot be sent: ${problem}`,
-      );
-    }
-  }
-  const startId: unknown = options.lastEventId ?? '';
-  const idProblem =
-    typeof startId !== 'string'
-      ? 'it is not a string'
-      : /[\r\n\0]/.test(startId)
-        ? 'it holds CR, LF or NUL'
-        : headerValueProblem(startId);
-  if (idProblem !== undefined) {
-    throw new TypeError(
-      `fromSse: options.lastEventId must be a string that goes out as a header value unchanged (RFC 9110 §5.5), but ${idProblem} (got ${describe(startId)})`,
-    );
-  }
+  const settings = fromSseSettings(url, options, scheduler);
+  const { target, base, decode, retry, backoff, maxReconnects, maxEventSize, readTimeout } =
+    settings;
   const href = target.href;
 
   return new Observable<SseMessage<T>>((subscriber) => {
-    let lastEventId = startId as string;
+    let lastEventId = settings.lastEventId;
     let delay = retry;
     let failures = 0;
     // What is live: the request being made or read, or the wait before the next. Unsubscribing
@@ -312,7 +226,7 @@ export function fromSse<T = string>(
         lastRead = scheduler.now();
         const problem = notAStream(response);
         if (problem !== undefined || response.body === null) {
-          await response.body?.cancel().catch(() => undefined);
+          // The teardown aborts the request, which releases the body unread.
           subscriber.error(new SseResponseError(response.status, `fromSse: ${href}: ${problem}`));
           return;
         }
