@@ -96,8 +96,8 @@ export class Writer {
    */
   write(frame: string, event: boolean): void {
     if (this.#done) return;
-    const join = this.#join(frame);
-    const bytes = bytesWith(frame, join);
+    const shared = this.#shared(frame);
+    const bytes = shared?.bytes ?? this.#pendingBytes + Buffer.byteLength(frame);
     // Checked here, not when the turn's frames are written: a burst in one turn would otherwise
     // be held whole, however far past the bound, before it was refused.
     const owed = this.#owed();
@@ -108,7 +108,7 @@ export class Writer {
       } else this.#onTooSlow();
       return;
     }
-    this.#keep(frame, join, bytes);
+    this.#keep(frame, shared, bytes);
     if (event) this.#pendingEvents++;
     if (this.#opened && !this.#blocked && !this.#scheduled) {
       this.#scheduled = true;
@@ -151,8 +151,8 @@ export class Writer {
   end(last?: string): void {
     if (this.#done) return;
     if (last !== undefined) {
-      const join = this.#join(last);
-      this.#keep(last, join, bytesWith(last, join));
+      const shared = this.#shared(last);
+      this.#keep(last, shared, shared?.bytes ?? this.#pendingBytes + Buffer.byteLength(last));
       this.#pendingEvents++;
     }
     this.#flush(true);
@@ -173,19 +173,25 @@ export class Writer {
     this.#gzip?.destroy();
   }
 
-  /**
-   * `#pending` with `frame` after it, as the string the last writer made when it appended the same
-   * frame to what this one has (see {@link Join}); `undefined` when nothing is pending.
-   */
-  #join(frame: string): Join | undefined {
-    const from = this.#from;
-    return from === undefined ? undefined : Join.of(from, frame, this.#pending, this.#pendingBytes);
+  /** The join another writer made of `frame` onto what this one has pending, if any. */
+  #shared(frame: string): Join | undefined {
+    return this.#from === undefined ? undefined : Join.shared(this.#from, frame);
   }
 
-  /** Makes `frame` pending: `join` is {@link #join}'s for it, `bytes` the pending bytes with it. */
-  #keep(frame: string, join: Join | undefined, bytes: number): void {
-    this.#pending = join === undefined ? frame : join.text;
-    this.#from = join ?? frame;
+  /**
+   * Appends `frame` to `#pending`, which is then `bytes` long: as `shared` when another writer
+   * made that join already (see {@link Join}), else as a join of its own.
+   */
+  #keep(frame: string, shared: Join | undefined, bytes: number): void {
+    const from = this.#from;
+    if (from === undefined) {
+      this.#pending = frame;
+      this.#from = frame;
+    } else {
+      const join = shared ?? Join.make(from, frame, this.#pending, bytes);
+      this.#pending = join.text;
+      this.#from = join;
+    }
     this.#pendingBytes = bytes;
   }
 
@@ -241,16 +247,18 @@ class Join {
     this.bytes = bytes;
   }
 
-  /**
-   * The join of `frame` onto `text` (of `bytes` UTF-8 bytes), which was made from `from`: the
-   * last one if it is that.
-   */
-  static of(from: string | Join, frame: string, text: string, bytes: number): Join {
+  /** The last join, if it is the join of `frame` onto the text made from `from`. */
+  static shared(from: string | Join, frame: string): Join | undefined {
     const last = Join.#last;
-    if (last !== undefined && last.#from === from && last.#frame === frame) return last;
+    return last !== undefined && last.#from === from && last.#frame === frame ? last : undefined;
+  }
+
+  /** Joins `frame` onto `text`, made from `from`; `bytes` is the UTF-8 length of the two. */
+  static make(from: string | Join, frame: string, text: string, bytes: number): Join {
+    const last = Join.#last;
     if (last === undefined) queueMicrotask(Join.#forget);
     else last.#from = undefined;
-    const join = new Join(from, frame, text + frame, bytes + Buffer.byteLength(frame));
+    const join = new Join(from, frame, text + frame, bytes);
     Join.#last = join;
     return join;
   }
@@ -259,11 +267,6 @@ class Join {
     if (Join.#last !== undefined) Join.#last.#from = undefined;
     Join.#last = undefined;
   };
-}
-
-/** The bytes pending once `frame` is: its own, or its {@link Join}'s when something was pending. */
-function bytesWith(frame: string, join: Join | undefined): number {
-  return join === undefined ? Buffer.byteLength(frame) : join.bytes;
 }
 
 /**
