@@ -72,9 +72,12 @@ describe('fromSse: maxEventSize', function () {
     const scheduler = new VirtualTimeScheduler(VirtualAction, Infinity);
     const data: string[] = [];
     let failure: unknown;
-    await lastValueFrom(fromSse(t.server.origin, { maxEventSize: 1000, retry: 1 }, scheduler), {
-      defaultValue: undefined,
-    })
+    await lastValueFrom(
+      fromSse(t.server.origin, { maxEventSize: 1000, retry: 1, readTimeout: 60_000 }, scheduler),
+      {
+        defaultValue: undefined,
+      },
+    )
       .then((m) => m !== undefined && data.push(m.data))
       .catch((e: unknown) => (failure = e));
     expect(failure).to.be.instanceOf(SseTooLargeError);
@@ -83,7 +86,7 @@ describe('fromSse: maxEventSize', function () {
       `fromSse: ${t.server.origin}/: an event passed maxEventSize (1000 characters)`,
     );
     await waitFor(() => closed.includes(1), 'the server to see the request aborted');
-    expect(scheduler.actions).to.deep.equal([]); // no reconnection pending
+    expect(scheduler.actions).to.deep.equal([]); // no reconnection pending, no read timer
     expect(requests).to.equal(1);
   });
 

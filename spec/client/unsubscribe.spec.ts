@@ -133,4 +133,37 @@ describe('fromSse: unsubscribing at any moment', function () {
     expect(scheduler.actions).to.deep.equal([]);
     expect(seen.requests).to.equal(1);
   });
+
+  for (const [what, answer, options, message] of [
+    [
+      'a status other than 200',
+      (res: ServerResponse) => res.writeHead(500).end('no'),
+      {},
+      /answered 500/,
+    ],
+    [
+      'a decode that throws',
+      stalls,
+      {
+        decode: (data: string): string => {
+          throw new Error(`no ${data}`);
+        },
+      },
+      /decode failed on "1"/,
+    ],
+  ] as const) {
+    it(`should abort the request and leave no timer when it errors on ${what}`, async () => {
+      const { seen, listener } = server(answer);
+      t.server = await startServer(listener);
+      const scheduler = virtual();
+      let failure: unknown;
+      await lastValueFrom(
+        fromSse(t.server.origin, { readTimeout: 60_000, ...options }, scheduler),
+      ).catch((e: unknown) => (failure = e));
+      expect(String(failure)).to.match(message);
+      await waitFor(() => seen.closed.includes(1), 'the server to see the request closed');
+      expect(scheduler.actions).to.deep.equal([]);
+      expect(seen.requests).to.equal(1);
+    });
+  }
 });
