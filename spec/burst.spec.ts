@@ -13,10 +13,9 @@ const count = 300_000;
 const size = 200;
 /** How many of the burst's first frames fit under the bound, with nothing else owed. */
 const fits = (() => {
-  let bytes = 0;
+  const bytesOf = (id: number) => `id: ${id}\ndata: \n\n`.length + size;
   let n = 0;
-  while (bytes + `id: ${n}\ndata: \n\n`.length + size <= bound)
-    bytes += `id: ${n++}\ndata: \n\n`.length + size;
+  for (let bytes = bytesOf(0); bytes <= bound; bytes += bytesOf(n)) n++;
   return n;
 })();
 // Held beyond the bound during the burst: the frames' string headers, the encoder's scratch, the
