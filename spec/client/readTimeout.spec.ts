@@ -35,7 +35,7 @@ describe('fromSse: readTimeout', function () {
     const data: string[] = [];
     let failure: unknown;
     await lastValueFrom(
-      fromSse(t.server.origin, { readTimeout: 100, retry: 1 }).pipe(map((m) => data.push(m.data))),
+      fromSse(t.server.origin, { readTimeout: 300, retry: 1 }).pipe(map((m) => data.push(m.data))),
     ).catch((e: unknown) => (failure = e));
     expect(data).to.deep.equal(['a']);
     expect(sent).to.deep.equal([undefined, '1']);
@@ -69,13 +69,13 @@ describe('fromSse: readTimeout', function () {
           requests++;
           return new Observable<SseEvent>((subscriber) =>
             // The one event comes long after the timeout, so only heartbeats keep the line alive.
-            timer(600).subscribe(() => subscriber.next({ data: 'late' })),
+            timer(1200).subscribe(() => subscriber.next({ data: 'late' })),
           );
         },
-        { heartbeat: 40 },
+        { heartbeat: 50 },
       ),
     );
-    const message = await firstValueFrom(fromSse(t.server.origin, { readTimeout: 150 }));
+    const message = await firstValueFrom(fromSse(t.server.origin, { readTimeout: 400 }));
     expect(message.data).to.equal('late');
     expect(requests).to.equal(1);
   });
