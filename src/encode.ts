@@ -1,6 +1,7 @@
 import { describe } from './describe.js';
 import { SseEventError } from './errors.js';
 import { eventFields, type SseEvent } from './event.js';
+import { fieldValueFault, type FieldValueFault } from './fieldValue.js';
 
 /** Options of {@link encode}. */
 export interface EncodeOptions {
@@ -176,15 +177,12 @@ function idText(id: unknown): string {
       `encode: "id" must be a string or a number (got ${describe(id)})`,
     );
   }
-  const fault = idFault(id);
+  const fault = fieldValueFault(id);
   if (fault !== undefined) throw new SseEventError('id', `encode: ${idFaults[fault](shown(id))}`);
   return id;
 }
 
-/** Why an id cannot be sent: see {@link idFault}. */
-export type IdFault = 'line break' | 'control character' | 'edge whitespace';
-
-const idFaults: Record<IdFault, (id: string) => string> = {
+const idFaults: Record<FieldValueFault, (id: string) => string> = {
   'line break': (id) =>
     `"id" must not contain CR or LF (got ${id}): a line break would end the field early`,
   'control character': (id) =>
@@ -192,33 +190,6 @@ const idFaults: Record<IdFault, (id: string) => string> = {
   'edge whitespace': (id) =>
     `"id" must not start or end with a space or HTAB (got ${id}): a client sends the id back as its Last-Event-ID header, whose value HTTP trims (RFC 9110 §5.5), so it would come back changed`,
 };
-
-/**
- * What keeps a string id from coming back unchanged as a `Last-Event-ID` header value, or
- * `undefined` when nothing does. An HTTP field value (RFC 9110 §5.5) holds no control character
- * but HTAB, and loses any space or HTAB at either end; bytes from 0x80 are obs-text, which node's
- * parser accepts, so a non-ASCII id (sent as UTF-8) is kept.
- */
-export function idFault(id: string): IdFault | undefined {
-  // One pass over char codes and no allocation: this runs for every event with an id. A line
-  // break is named first, as it is the worst: it could forge a field.
-  let control = false;
-  for (let i = 0; i < id.length; i++) {
-    const code = id.charCodeAt(i);
-    if (code === 0x0a || code === 0x0d) return 'line break';
-    if ((code < 0x20 && code !== 0x09) || code === 0x7f) control = true;
-  }
-  if (control) return 'control character';
-  const last = id.length - 1;
-  if (last >= 0 && (isEdgeSpace(id.charCodeAt(0)) || isEdgeSpace(id.charCodeAt(last)))) {
-    return 'edge whitespace';
-  }
-  return undefined;
-}
-
-function isEdgeSpace(code: number): boolean {
-  return code === 0x20 || code === 0x09;
-}
 
 /** An id as JSON shows it, with DEL made visible too. */
 function shown(id: string): string {

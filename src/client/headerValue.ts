@@ -1,20 +1,27 @@
+import { fieldValueFault } from '../fieldValue.js';
+
 /**
- * Why `value` cannot be sent as an HTTP field value unchanged, or `undefined` if it can.
- *
- * RFC 9110 §5.5: a field value is visible characters, SP, HTAB and bytes from 0x80 (obs-text), with
- * no leading or trailing SP or HTAB. `Headers` would strip such whitespace (sending another value)
- * and undici refuses the control characters at every attempt, so both are caught before sending.
- * Characters past 0x7F go as their UTF-8 bytes (see {@link utf8Bytes}), all of them obs-text.
+ * Why `value` cannot be sent as an HTTP field value unchanged, or `undefined` if it can: the rule
+ * of {@link fieldValueFault} (RFC 9110 §5.5), with the first character that breaks it named.
+ * `Headers` would strip edge whitespace (sending another value) and undici refuses control
+ * characters at every attempt, so both are caught before sending. Characters past 0x7F go as their
+ * UTF-8 bytes (see {@link utf8Bytes}).
  */
 export function headerValueProblem(value: string): string | undefined {
-  for (let i = 0; i < value.length; i++) {
-    const code = value.charCodeAt(i);
-    if ((code < 0x20 && code !== 0x09) || code === 0x7f) {
-      return `it holds the control character U+${code.toString(16).toUpperCase().padStart(4, '0')} at ${String(i)}`;
-    }
-  }
-  if (/^[ \t]|[ \t]$/.test(value)) return 'it starts or ends with a space or a tab';
-  return undefined;
+  const fault = fieldValueFault(value);
+  if (fault === undefined) return undefined;
+  if (fault === 'edge whitespace') return 'it starts or ends with a space or a tab';
+  // Name the first: tried alone, a control character is still one (and a space is not), and each
+  // is a single UTF-16 unit, so the index is the string's own. There is one, so the loop ends.
+  let at = 0;
+  while (!isControl(value.charAt(at))) at++;
+  const code = value.charCodeAt(at);
+  return `it holds the control character U+${code.toString(16).toUpperCase().padStart(4, '0')} at ${String(at)}`;
+}
+
+function isControl(char: string): boolean {
+  const fault = fieldValueFault(char);
+  return fault === 'control character' || fault === 'line break';
 }
 
 /** A header value holding the UTF-8 bytes of `text`, one character per byte, as browsers send it. */
