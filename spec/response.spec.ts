@@ -266,6 +266,24 @@ describe('toResponse()', function () {
       expect(ids).to.deep.equal(['0', '1', '2', '3']);
     });
 
+    it("skips the rest of a turn under 'drop' once one event is dropped, a smaller one too", async function () {
+      const source = new Subject<SseEvent>();
+      const response = await toResponse(source, {
+        heartbeat: false,
+        maxBufferedBytes: 1_000,
+        onSlowClient: 'drop',
+      });
+      // One turn: 600 bytes fit, the next 600 do not, and the small one after it must not overtake it.
+      source.next({ id: 'a', data: 'a'.repeat(590) });
+      source.next({ id: 'b', data: 'b'.repeat(590) });
+      source.next({ id: 'c', data: 'c' });
+      await new Promise((resolve) => setImmediate(resolve));
+      source.next({ id: 'd', data: 'd' });
+      source.complete();
+      const ids = parseEvents((await readChunks(response)).join('')).map((e) => e.id);
+      expect(ids).to.deep.equal(['a', 'd']);
+    });
+
     it('cuts a burst within subscribe() at the frame that passes maxBufferedBytes, letting the source go', async function () {
       let emitted = 0;
       // Frames of 100 bytes (`data: x…x\n\n`): 100 fit under 10,000 bytes, the 101st does not.

@@ -40,16 +40,20 @@ export interface SseOptions extends WireOptions {
   /** Where the heartbeat sweep runs. Defaults to `asyncScheduler`. */
   scheduler?: SchedulerLike | undefined;
   /**
-   * How far (bytes) a client may fall behind: what is queued for it while its socket does not
-   * take more. Defaults to `1048576` (1 MiB), so 10,000 stalled clients hold at most ~10 GiB; a
-   * large fan-out may want less.
+   * How far (bytes) a client may fall behind: node's buffer for it, what waits for `'drain'` and
+   * this turn's events not yet written — checked as each event comes, so a burst emitted in one
+   * turn holds no more than this either. Defaults to `1048576` (1 MiB), so 10,000 stalled clients
+   * hold at most ~10 GiB; a large fan-out may want less.
    */
   maxBufferedBytes?: number | undefined;
   /**
-   * What happens to a client past `maxBufferedBytes`. `'close'` (the default) cuts the connection:
-   * the client reconnects with Last-Event-ID and catches up from your history, instead of the
-   * server holding an ever-growing backlog. `'drop'` skips events until the client catches up
-   * (counted in `stats.dropped`): for streams where only the latest value matters.
+   * What happens to a client past `maxBufferedBytes`. `'close'` (the default) cuts the connection
+   * at the event that would pass it, and lets the stream's source go (a synchronous burst stops
+   * being pulled): the client reconnects with Last-Event-ID and catches up from your history,
+   * instead of the server holding an ever-growing backlog. `'drop'` skips that event and every one
+   * after it until the client catches up — the end of the turn, or `'drain'` — so no later event
+   * overtakes a dropped one (counted in `stats.dropped`): for streams where only the latest value
+   * matters.
    */
   onSlowClient?: SlowClientPolicy | undefined;
   /**

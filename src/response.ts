@@ -50,11 +50,16 @@ export interface ResponseOptions extends WireOptions {
   /** Longest `Last-Event-ID` accepted; longer ones count as absent. Defaults to `1024`. */
   maxLastEventIdLength?: number | undefined;
   /**
-   * How far (bytes) the reader of the body may fall behind: what waits in the body's queue.
-   * Defaults to `1048576` (1 MiB).
+   * How far (bytes) the reader of the body may fall behind: what waits in the body's queue, and
+   * this turn's events not yet in it (so a burst in one turn holds no more). Defaults to
+   * `1048576` (1 MiB).
    */
   maxBufferedBytes?: number | undefined;
-  /** Past `maxBufferedBytes`: `'close'` (default) errors the body, so the runtime cuts the connection; `'drop'` skips events. */
+  /**
+   * Past `maxBufferedBytes`, checked as each event comes: `'close'` (the default) errors the body,
+   * so the runtime cuts the connection, and lets the source go; `'drop'` skips events from there
+   * to the end of the turn, and again whenever the body has no room.
+   */
   onSlowClient?: SlowClientPolicy | undefined;
   /** Where heartbeat timers run. Defaults to `asyncScheduler`. */
   scheduler?: SchedulerLike | undefined;
@@ -273,6 +278,11 @@ function openStream(
   let body: ReadableStreamDefaultController<Uint8Array> | undefined;
   let pending = '';
   let scheduled = false;
+  /**
+   * Under `drop`, a frame was refused: the rest of the turn is skipped too, until the turn's
+   * frames are flushed, so a later, smaller frame never overtakes a dropped one.
+   */
+  let skipping = false;
   let done = false;
   let early: { error: unknown } | 'complete' | undefined;
   let subscribing = true;
@@ -308,6 +318,7 @@ function openStream(
 
   const flush = (): void => {
     scheduled = false;
+    skipping = false;
     if (done || body === undefined || pending === '') return;
     const chunk = encoder.encode(pending);
     pending = '';
@@ -349,14 +360,16 @@ function openStream(
     )
     .subscribe({
       next: (frame) => {
-        if (done) return;
+        if (done || skipping) return;
         // What the turn's frames must fit in: the body's room, all of the bound before it exists.
         const room = body === undefined ? setup.bound : (body.desiredSize ?? Infinity);
-        if (pending.length + frame.length > room) {
-          if (setup.policy === 'close') cut();
+        const fits = pending.length + frame.length <= room;
+        if (!fits && setup.policy === 'close') {
+          cut();
           return;
         }
-        pending += frame;
+        if (fits) pending += frame;
+        else skipping = true;
         if (body !== undefined && !scheduled) {
           scheduled = true;
           queueMicrotask(flush);
@@ -400,7 +413,7 @@ function openStream(
   else if (early === 'complete') end();
   else {
     ctx.signal.addEventListener('abort', onAbort, { once: true });
-    if (pending !== '') flush();
+    flush();
   }
   return new Response(readable, { status: 200, headers: setup.head });
 }

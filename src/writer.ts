@@ -33,8 +33,10 @@ export interface WriterLimits {
  * life, never one per write). What a client is owed — node's buffer for it plus the frames waiting
  * — is bounded by `maxBufferedBytes`, checked as each frame comes, so a single turn's burst holds
  * no more than the bound either: past it, the `close` policy cuts the connection at once (the
- * client reconnects with Last-Event-ID, and its source is let go mid-burst) and `drop` skips frames
- * until the client catches up. A frame costs the count of its bytes, no more.
+ * client reconnects with Last-Event-ID, and its source is let go mid-burst) and `drop` skips that
+ * frame and every one after it until the client catches up (the end of the turn, or `'drain'`), so
+ * a later, smaller frame never overtakes a dropped one. A frame costs the count of its bytes, no
+ * more, and a channel's streams count each frame once between them.
  *
  * With `compress`, frames go through a gzip stream piped to the response, flushed per write (so
  * per turn); what the compressor holds counts toward the bound, and it is destroyed with the stream.
@@ -54,6 +56,11 @@ export class Writer {
   /** UTF-8 bytes of `#pending`, kept as frames come so that each is checked against the bound. */
   #pendingBytes = 0;
   #pendingEvents = 0;
+  /**
+   * Under `drop`, a frame was refused: the rest of the turn is skipped too (until what is queued is
+   * written, or the socket drains), so a later, smaller frame never overtakes a dropped one.
+   */
+  #skipping = false;
   #opened = false;
   #scheduled = false;
   #done = false;
@@ -96,8 +103,12 @@ export class Writer {
    */
   write(frame: string, event: boolean): void {
     if (this.#done) return;
+    if (this.#skipping) {
+      if (event) this.#stats.dropped++;
+      return;
+    }
     const shared = this.#shared(frame);
-    const bytes = shared?.bytes ?? this.#pendingBytes + Buffer.byteLength(frame);
+    const bytes = shared?.bytes ?? this.#pendingBytes + byteLength(frame);
     // Checked here, not when the turn's frames are written: a burst in one turn would otherwise
     // be held whole, however far past the bound, before it was refused.
     const owed = this.#owed();
@@ -105,11 +116,18 @@ export class Writer {
       if (owed === 0) hintBurst(this.#limits);
       if (this.#limits.onSlowClient === 'drop') {
         if (event) this.#stats.dropped++;
+        this.#skipping = true;
+        this.#schedule();
       } else this.#onTooSlow();
       return;
     }
     this.#keep(frame, shared, bytes);
     if (event) this.#pendingEvents++;
+    this.#schedule();
+  }
+
+  /** Flushes at the end of this turn, unless one is due already or the socket said "wait". */
+  #schedule(): void {
     if (this.#opened && !this.#blocked && !this.#scheduled) {
       this.#scheduled = true;
       queueMicrotask(this.#flushNow);
@@ -152,7 +170,7 @@ export class Writer {
     if (this.#done) return;
     if (last !== undefined) {
       const shared = this.#shared(last);
-      this.#keep(last, shared, shared?.bytes ?? this.#pendingBytes + Buffer.byteLength(last));
+      this.#keep(last, shared, shared?.bytes ?? this.#pendingBytes + byteLength(last));
       this.#pendingEvents++;
     }
     this.#flush(true);
@@ -206,7 +224,10 @@ export class Writer {
 
   #flush(force = false): void {
     this.#scheduled = false;
-    if (this.#done || (this.#blocked && !force) || this.#pending === '') return;
+    if (this.#done || (this.#blocked && !force)) return;
+    // The turn is over, or the socket drained: a frame may fit again.
+    this.#skipping = false;
+    if (this.#pending === '') return;
     // Every frame in `#pending` was checked against the bound as it came (but `end`'s last).
     const chunk = this.#pending;
     this.#stats.bytes += this.#pendingBytes;
@@ -284,6 +305,20 @@ function keepingVary(res: ServerResponse, headers: OutgoingHttpHeaders): Outgoin
     if (value !== '') values.set(value.toLowerCase(), value);
   }
   return { ...headers, [name]: [...values.values()].join(', ') };
+}
+
+// The UTF-8 length of the last frame counted. A channel's live streams get the same frame (the same
+// string) one after another, so the first of a turn — the one no shared join covers — is counted
+// once for all of them, not once per client; an identical string is a pointer comparison.
+let lastFrame = '';
+let lastFrameBytes = 0;
+
+function byteLength(frame: string): number {
+  if (frame !== lastFrame) {
+    lastFrame = frame;
+    lastFrameBytes = Buffer.byteLength(frame);
+  }
+  return lastFrameBytes;
 }
 
 const hinted = new WeakSet<WriterLimits>();
