@@ -23,9 +23,12 @@ function parse(text: string) {
 // field-value = *( field-vchar [ 1*( SP / HTAB / field-vchar ) field-vchar ] )
 const fieldValue = /^(?:[\x21-\x7e\x80-\xff](?:[\t\x20-\x7e\x80-\xff]*[\x21-\x7e\x80-\xff])?)?$/;
 
-/** Whether `id` can come back unchanged as a header value: an oracle independent of encode. */
+/**
+ * Whether `id` can come back unchanged as a header value: an oracle independent of encode. A lone
+ * surrogate has no UTF-8 (it would go out as U+FFFD); with the `u` flag, only a lone one is `Cs`.
+ */
 function isFieldValue(id: string): boolean {
-  return fieldValue.test(Buffer.from(id, 'utf8').toString('latin1'));
+  return !/\p{Cs}/u.test(id) && fieldValue.test(Buffer.from(id, 'utf8').toString('latin1'));
 }
 
 function refusal(event: unknown, options?: Parameters<typeof encode>[1]): SseEventError {
@@ -189,6 +192,14 @@ describe('encode', () => {
       expect(refusal({ id: ' a\u0001' }).message).to.include(control);
     });
 
+    it('should refuse an unpaired surrogate in an id, which would come back as U+FFFD', () => {
+      for (const id of ['a\ud800', '\udc00b', 'x\ude42\ud83dy']) {
+        const error = refusal({ id, data: 'x' });
+        expect(error.field).to.equal('id');
+        expect(error.message).to.contain('unpaired surrogate');
+      }
+    });
+
     it('should keep an inner space or HTAB, and any character from U+0080 on', () => {
       for (const id of ['a b', 'a\tb', 'café', 'x\u0085y', '€ 1', '✓', '\u00a0', '🙂']) {
         expect(encode({ id, data: 'x' })).to.equal(`id: ${id}\ndata: x\n\n`);
@@ -197,7 +208,10 @@ describe('encode', () => {
 
     it('should accept exactly what RFC 9110 lets a field value be, as the UTF-8 a client sends', () => {
       const unit = fc.oneof(
-        fc.constantFrom(' ', '\t', '\0', '\u0001', '\u001f', '\u007f', '\u0080', 'é', '€'),
+        fc.constantFrom(
+          ...[' ', '\t', '\0', '\u0001', '\u001f', '\u007f', '\u0080', 'é', '€'],
+          ...['\ud83d', '\ude42', '\ud83d\ude42'],
+        ),
         fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
       );
       fc.assert(

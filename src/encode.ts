@@ -27,8 +27,8 @@ function hasLineBreak(text: string): boolean {
  * is refused (not escaped) when a line break could forge a field. `id` is refused unless it can
  * come back unchanged as the `Last-Event-ID` header value a reconnecting client sends: no control
  * character but HTAB (U+0000–U+0008, U+000A–U+001F, U+007F; this includes CR, LF and NUL) and no
- * space or HTAB at either end, which HTTP trims (RFC 9110 §5.5). Other characters, non-ASCII too,
- * are kept: a client sends them as UTF-8 and they come back as they were. A number id is always
+ * space or HTAB at either end, which HTTP trims (RFC 9110 §5.5), and no unpaired surrogate (it has
+ * no UTF-8). Other characters, non-ASCII too, are kept: a client sends them as UTF-8 and they come back as they were. A number id is always
  * fine. Each refusal is an {@link SseEventError} whose `field` names what was wrong. Field order is
  * `:` comment, `event`, `id`, `retry`, `data`, then the blank line that dispatches the event.
  *
@@ -187,6 +187,8 @@ const idFaults: Record<FieldValueFault, (id: string) => string> = {
     `"id" must not contain CR or LF (got ${id}): a line break would end the field early`,
   'control character': (id) =>
     `"id" must not contain a control character other than HTAB (got ${id}): a client sends the id back as its Last-Event-ID header, whose value cannot hold one (RFC 9110 §5.5), so its reconnection would be refused`,
+  'unpaired surrogate': (id) =>
+    `"id" must not contain an unpaired surrogate (got ${id}): it has no UTF-8, so it would go out, and come back as Last-Event-ID, as U+FFFD`,
   'edge whitespace': (id) =>
     `"id" must not start or end with a space or HTAB (got ${id}): a client sends the id back as its Last-Event-ID header, whose value HTTP trims (RFC 9110 §5.5), so it would come back changed`,
 };

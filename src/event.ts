@@ -14,8 +14,8 @@ export interface SseEvent {
    * The event id (`id:`), which a reconnecting client sends back as its `Last-Event-ID` header;
    * `''` makes the client forget its last id. As a header value (RFC 9110 §5.5) it must hold no
    * control character but HTAB (so no CR, LF, NUL or DEL) and no space or HTAB at either end,
-   * which HTTP would trim; `encode` refuses such an id. Non-ASCII characters are fine: they go
-   * out and come back as UTF-8.
+   * which HTTP would trim; `encode` refuses such an id, and one with an unpaired surrogate (no
+   * UTF-8 for it). Non-ASCII characters are fine: they go out and come back as UTF-8.
    */
   id?: string | number | undefined;
   /** The client's reconnection delay in ms (`retry:`): a non-negative integer. */

@@ -11,6 +11,7 @@ export function headerValueProblem(value: string): string | undefined {
   const fault = fieldValueFault(value);
   if (fault === undefined) return undefined;
   if (fault === 'edge whitespace') return 'it starts or ends with a space or a tab';
+  if (fault === 'unpaired surrogate') return 'it holds an unpaired surrogate, which has no UTF-8';
   // Name the first: tried alone, a control character is still one (and a space is not), and each
   // is a single UTF-16 unit, so the index is the string's own. There is one, so the loop ends.
   let at = 0;
