@@ -103,9 +103,10 @@ describe('sse with pipelined requests', () => {
     process.on('warning', onWarning);
     try {
       const listener = await serve();
-      const client = await pipeline(server!.origin, paths(40));
-      // node parses all 40 at once and emits 'request' for each, the listener called first.
-      await waitFor(() => requests.length === 40, 'node to emit all 40 requests');
+      // One served and 16 waiting, as many as may wait on a connection.
+      const client = await pipeline(server!.origin, paths(17));
+      // node parses all 17 at once and emits 'request' for each, the listener called first.
+      await waitFor(() => requests.length === 17, 'node to emit all 17 requests');
       await waitFor(() => client.text.includes('data: /0\n\n'), "the first stream's event");
       expect(calls).to.deep.equal(['/0']);
       expect(sockets[0]!.listenerCount('close')).to.equal(closeListeners[0]);
@@ -158,6 +159,28 @@ describe('sse with pipelined requests', () => {
     next.close();
   });
 
+  it('should destroy the connection when a 17th request would wait, dropping those that wait', async () => {
+    const listener = await serve();
+    const client = await pipeline(server!.origin, paths(18));
+    let gone = false;
+    void client.closed.then(() => (gone = true));
+    await waitFor(() => gone, 'the connection to close');
+    // node emitted them all in the one read, the 18th destroying the connection, then aborted each.
+    await waitFor(() => requests.length === 18, 'node to emit all 18 requests');
+    await waitFor(() => requests.every(({ req }) => req.closed), 'node to abort every request');
+    // The first was served until the connection went; no other handler was called.
+    expect(calls).to.deep.equal(['/0']);
+    expect(signals[0]!.aborted).to.equal(true);
+    expect(listener.stats).to.deep.include({ open: 0, opened: 1, refused: 0, errors: 0 });
+    for (const { req, res } of requests.slice(1)) {
+      expect([req.listenerCount('close'), res.listenerCount('socket')]).to.deep.equal([0, 0]);
+    }
+    // Other connections are not affected.
+    const next = await openStream(`${server!.origin}/next`);
+    expect(next.status).to.equal(200);
+    next.close();
+  });
+
   it('should hold a waiting request to the limits as they stand when its turn comes', async () => {
     const listener = await serve({ maxConnections: 1, maxConnectionsPerAddress: 1 });
     const client = await pipeline(server!.origin, paths(2));
@@ -180,6 +203,7 @@ describe('sse with pipelined requests', () => {
     const client = await pipeline(server.origin, paths(2));
     await waitFor(() => requests.length === 2, 'node to emit both requests');
     await waitFor(() => requests[1]!.req.closed, 'the waiting request to close');
+    expect(calls).to.deep.equal(['/0']);
     streams.get('/0')!.complete();
     await waitFor(() => client.text.includes('data: /1\n\n'), "the second stream's event");
     expect(calls).to.deep.equal(['/0', '/1']);

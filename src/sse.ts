@@ -56,6 +56,9 @@ export interface CloseOptions {
  * A pipelined HTTP/1.1 request (sent on a connection before the response to the one ahead of it
  * has finished) waits for its turn: its handler is not called, and it counts in no figure and no
  * limit, until node hands its response the connection. If the client leaves first, it is dropped.
+ * At most 16 wait on one connection: a 17th destroys the connection, dropping them all, since a
+ * stream ahead of them may never end. To cap requests per connection for the whole server (other
+ * routes too), set node's `server.maxRequestsPerSocket`: node answers those past it `503` itself.
  *
  * ## Example
  * ```ts
@@ -140,8 +143,8 @@ export function sse(handler: SseHandler, options: SseOptions = {}): SseListener 
       return;
     }
     // A pipelined request waits for the responses before it to finish, and counts nowhere until
-    // then: with 40 GETs in one write, one stream is served at a time, each under the limits
-    // and the shutdown as they stand when its turn comes.
+    // then: with 10 GETs in one write, one stream is served at a time, each under the limits
+    // and the shutdown as they stand when its turn comes. Past 16 waiting, the connection goes.
     whenAttached(req, res, () => {
       admit(req, res, address);
     });

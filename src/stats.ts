@@ -1,6 +1,11 @@
 /**
- * Live figures of one `sse()` listener, for a dashboard. Counters only grow, except `open`. A
- * pipelined request waiting for its turn on its connection is in none of them until it gets it.
+ * Live figures of one `sse()` listener, for a dashboard. Counters only grow, except `open`.
+ *
+ * A pipelined request is checked on arrival, before it waits for its turn on its connection: a
+ * `403` (CORS) or `405` it gets then is in `refused`, and a `cors.origin` or `addressOf` function
+ * that throws for it is in `errors` and `refused`. A GET or HEAD that passes waits, and is in none
+ * of them until its turn comes; if its connection closes first (the client left, or pipelined
+ * more than may wait), it never is.
  */
 export interface SseStats {
   /** Streams open now (the head is out, the response not yet ended). */
