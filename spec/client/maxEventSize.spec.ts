@@ -35,10 +35,10 @@ describe('fromSse: maxEventSize', function () {
     // 'data: ' + 10 characters is a 16-character line: the whole line counts while it is read.
     const fits = 'data: 0123456789\n\n';
     for (const pieces of [1, 3, fits.length]) {
-      it(`should hold an event of exactly the bound, and refuse one character more (${String(pieces)} pieces)`, () => {
+      it(`should hold an event of exactly the bound, and refuse one byte more (${String(pieces)} pieces)`, () => {
         expect(parse(fits, 16, pieces)).to.deep.equal(['0123456789']);
         expect(() => parse('data: 0123456789a\n\n', 16, pieces))
-          .to.throw(SseTooLargeError, 'an event passed maxEventSize (16 characters)')
+          .to.throw(SseTooLargeError, 'an event passed maxEventSize (16 bytes)')
           .with.property('limit', 16);
       });
     }
@@ -50,6 +50,14 @@ describe('fromSse: maxEventSize', function () {
       expect(() => parse('data: 01234\ndata: 0123\ndata: 0\n\n', 16)).to.throw(SseTooLargeError);
       const many = 'data: 0123456789\n\n'.repeat(1000);
       expect(parse(many, 16, 7)).to.have.length(1000);
+    });
+
+    it('should count the last event id, which is kept and sent back, with the event', () => {
+      // A 3-byte id and a 13-byte line fit in 16; a 4-byte id does not.
+      expect(parse('id: 012\ndata: 0123456\n\n', 16)).to.deep.equal(['0123456']);
+      expect(() => parse('id: 0123\ndata: 0123456\n\n', 16)).to.throw(SseTooLargeError);
+      // It stays counted in the events after it, as it stays held.
+      expect(() => parse('id: 0123\n\ndata: 0123456\n\n', 16)).to.throw(SseTooLargeError);
     });
 
     it('should count a comment or an unknown field while it is read, and the event type', () => {
@@ -83,7 +91,7 @@ describe('fromSse: maxEventSize', function () {
     expect(failure).to.be.instanceOf(SseTooLargeError);
     expect(failure).to.include({ code: 'ERR_SSE_TOO_LARGE', limit: 1000 });
     expect((failure as Error).message).to.equal(
-      `fromSse: ${t.server.origin}/: an event passed maxEventSize (1000 characters)`,
+      `fromSse: ${t.server.origin}/: an event passed maxEventSize (1000 bytes)`,
     );
     await waitFor(() => closed.includes(1), 'the server to see the request aborted');
     expect(scheduler.actions).to.deep.equal([]); // no reconnection pending, no read timer
@@ -164,6 +172,83 @@ describe('fromSse: maxEventSize', function () {
       expect(after).to.be.below(2 * MiB);
       expect(end.error).to.include({ name: 'SseTooLargeError', code: 'ERR_SSE_TOO_LARGE', limit });
       expect(end.bytes).to.be.below(limit + 2 * MiB); // it stopped reading soon after the bound
+    });
+
+    /** Writes `piece` `times` times to `res`, heeding backpressure, unless the client leaves. */
+    const repeat = async (res: ServerResponse, piece: string, times: number): Promise<void> => {
+      const batch = Buffer.from(piece.repeat(Math.max(1, Math.floor((64 * 1024) / piece.length))));
+      const perBatch = batch.length / Buffer.byteLength(piece);
+      for (let left = times; left > 0 && !res.destroyed; left -= perBatch) {
+        const chunk = left >= perBatch ? batch : batch.subarray(0, left * Buffer.byteLength(piece));
+        if (!res.write(chunk)) {
+          await new Promise<void>((resolve) => {
+            res.once('drain', resolve);
+            res.once('close', resolve);
+          });
+        }
+      }
+    };
+
+    /** Serves `/warm` one event, and hands any other request's response to `take`. */
+    const serve = async (take: (res: ServerResponse) => void): Promise<void> => {
+      t.server = await startServer((req, res) => {
+        res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+        if (req.url === '/warm') res.write('data: warm\n\n');
+        else take(res);
+      });
+      child = await startChild('../support/fromSseChild.ts', {});
+      await child.ask({ cmd: 'warm', url: `${t.server.origin}/warm` });
+    };
+
+    const stateWhen = async (check: (state: State) => boolean): Promise<State> => {
+      for (;;) {
+        const state = await child!.ask<State>({ cmd: 'state' });
+        if (check(state)) return state;
+        await delay(20);
+      }
+    };
+
+    it('should hold no more than the bound for an event of many empty data lines, each its own LF', async () => {
+      let open: ServerResponse | undefined;
+      await serve((res) => (open = res));
+      const baseline = await child!.ask<number>({ cmd: 'memory' });
+      await child!.ask({
+        cmd: 'start',
+        url: `${t.server!.origin}/lines`,
+        options: { maxEventSize: MiB },
+      });
+      await waitFor(() => open !== undefined, 'the request');
+      // 900,000 lines of `data:` make 900,000 LFs of data (0.86 MiB): under the bound, all held.
+      const lines = 900_000;
+      await repeat(open!, 'data:\n', lines);
+      await stateWhen((state) => state.bytes >= lines * 6);
+      const held = (await child!.ask<number>({ cmd: 'memory' })) - baseline;
+      console.log(
+        `      held ${(held / MiB).toFixed(1)} MiB for ${String(lines)} lines under a 1 MiB bound`,
+      );
+      expect(held).to.be.below(2 * MiB);
+      // 200,000 more pass the bound.
+      void repeat(open!, 'data:\n', 200_000);
+      const end = await stateWhen((state) => state.error !== undefined);
+      expect(end.error).to.include({ name: 'SseTooLargeError', limit: MiB });
+    });
+
+    it('should hold only the data of short lines padded by long comments, not the chunks they came in', async () => {
+      let open: ServerResponse | undefined;
+      await serve((res) => (open = res));
+      const baseline = await child!.ask<number>({ cmd: 'memory' });
+      await child!.ask({ cmd: 'start', url: `${t.server!.origin}/padded`, options: {} });
+      await waitFor(() => open !== undefined, 'the request');
+      // 1,000 times a 60,000-byte comment and a 20-byte data line: 60 MB sent, 21 kB of data.
+      const piece = `:${'c'.repeat(60_000)}\ndata: ${'y'.repeat(20)}\n`;
+      await repeat(open!, piece, 1000);
+      await stateWhen((state) => state.bytes >= 1000 * piece.length);
+      const held = (await child!.ask<number>({ cmd: 'memory' })) - baseline;
+      console.log(
+        `      held ${(held / MiB).toFixed(1)} MiB after 60 MB of comments around 21 kB of data`,
+      );
+      expect(held).to.be.below(2 * MiB);
+      expect((await child!.ask<State>({ cmd: 'state' })).error).to.equal(undefined);
     });
   });
 });

@@ -1,6 +1,13 @@
 import { expect } from 'chai';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { lastValueFrom, Subject, takeUntil, VirtualAction, VirtualTimeScheduler } from 'rxjs';
+import {
+  lastValueFrom,
+  queueScheduler,
+  Subject,
+  takeUntil,
+  VirtualAction,
+  VirtualTimeScheduler,
+} from 'rxjs';
 import { fromSse } from 'rx-sse/client';
 import { useFixture } from '../support/fixture.js';
 import { startServer, waitFor } from '../support/server.js';
@@ -78,6 +85,16 @@ describe('fromSse: unsubscribing at any moment', function () {
       expect(seen.requests).to.equal(1);
     });
   }
+
+  it('should abort a reconnection made at once by a synchronous scheduler (queueScheduler, retry 0)', async () => {
+    const { seen, listener } = server(ends);
+    t.server = await startServer(listener);
+    const subscription = fromSse(t.server.origin, { retry: 0 }, queueScheduler).subscribe();
+    await waitFor(() => seen.requests === 2, 'the reconnection');
+    subscription.unsubscribe();
+    await waitFor(() => seen.closed.includes(2), 'the server to see the second request aborted');
+    expect(seen.closed).to.deep.equal([1, 2]);
+  });
 
   it('should abort the request and leave no timer when decode ends the subscription mid-body', async () => {
     const { seen, listener } = server(stalls);

@@ -3,9 +3,10 @@
 //   { cmd: 'warm', url }              -> reads one event from `url` (loads what a first read loads)
 //   { cmd: 'start', url, options }    -> subscribes to fromSse(url, options) and keeps it
 //   { cmd: 'state' }                  -> { bytes, error }: body bytes fromSse has read, how it ended
-//   { cmd: 'memory' }                 -> after a full GC: heapUsed + external + arrayBuffers
+//   { cmd: 'memory' }                 -> after a full GC: heapUsed + external
 import { firstValueFrom } from 'rxjs';
 import { fromSse, type FromSseOptions } from 'rx-sse/client';
+import { retained } from './retained.js';
 
 type Command =
   | { cmd: 'warm'; url: string }
@@ -41,14 +42,6 @@ globalThis.fetch = async (input, init) => {
   );
   return new Response(counted, { status: response.status, headers: response.headers });
 };
-
-function retained(): number {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  gc?.();
-  gc?.();
-  const { heapUsed, external, arrayBuffers } = process.memoryUsage();
-  return heapUsed + external + arrayBuffers;
-}
 
 process.on('message', (message: Command) => {
   const reply = (value: unknown) => process.send?.({ cmd: message.cmd, value });

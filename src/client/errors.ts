@@ -1,6 +1,8 @@
-// Every error `fromSse` ends a stream with, in one file: one place to learn what can be thrown.
-// Each has a stable `code`; a network failure past `maxReconnects` is a plain `Error` whose `cause`
-// is the last failure (a `TypeError: fetch failed`, or an `SseReadTimeoutError`).
+// The error classes `fromSse` ends a stream with, in one file, each with a stable `code`. The rest
+// are plain errors whose `cause` holds what went wrong: `decode` or `backoff` throwing (or `backoff`
+// returning no valid wait) is an `Error` (a `TypeError` for the wait), and a network failure past
+// `maxReconnects` is an `Error` whose `cause` is the last failure (a `TypeError: fetch failed`, or
+// an `SseReadTimeoutError`).
 
 /** Why a `fromSse` stream stopped: a response that EventSource would fail on. */
 export class SseResponseError extends Error {

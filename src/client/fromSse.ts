@@ -58,14 +58,14 @@ export interface FromSseOptions<T = string> {
    */
   maxReconnects?: number | undefined;
   /**
-   * The most characters one event may hold while it is read: its data so far (lines joined with
-   * LF), its `event` type and the whole line being read (field name included), together (one
-   * character per byte for ASCII text); the same wherever the network splits the bytes. Past
-   * it the stream errors with an {@link SseTooLargeError}, and does not reconnect: the server
-   * would send the same event again. `Infinity` lifts the bound. Defaults to `16777216` (16 MiB):
-   * far more than an event meant to be decoded and shown at once (a 16 MiB JSON document takes
-   * tens of ms to parse), while a server, or anything between, that never ends a line costs a
-   * client 16 to 32 MB of memory, not all it has.
+   * The most bytes (as received, UTF-8) one event may hold while it is read: its data so far
+   * (lines joined with LF), its `event` type, the last event id (kept, and sent back) and the
+   * whole line being read (field name included), together; the same wherever the network splits
+   * the bytes, and whatever the shape of the stream (many short lines, long comments). Past it the
+   * stream errors with an {@link SseTooLargeError}, and does not reconnect: the server would send
+   * the same event again. `Infinity` lifts the bound. Defaults to `16777216` (16 MiB): far more
+   * than an event meant to be decoded and shown at once, while a server, or anything between,
+   * that never ends a line costs a client about that much memory, not all it has.
    */
   maxEventSize?: number | undefined;
   /**
@@ -175,7 +175,11 @@ export function fromSse<T = string>(
         );
         return;
       }
-      current = scheduler.schedule(connect, ms);
+      // A synchronous scheduler (queueScheduler at 0 ms) runs connect within schedule(), and
+      // connect has then made `current` its request: that, not the spent wait, is what is live.
+      const before = current;
+      const wait = scheduler.schedule(connect, ms);
+      if (current === before) current = wait;
     };
 
     const connect = (): void => {
@@ -202,7 +206,8 @@ export function fromSse<T = string>(
           scheduler.schedule(function (this: SchedulerAction<undefined>) {
             const idle = scheduler.now() - lastRead;
             if (idle < readTimeout) {
-              this.schedule(undefined, readTimeout - idle);
+              // A clock set back makes `idle` negative: wait a whole timeout then, no more.
+              this.schedule(undefined, Math.min(readTimeout, readTimeout - idle));
               return;
             }
             drop(

@@ -28,8 +28,17 @@ export interface SseParser {
   readonly lastEventId: string;
 }
 
-const lf = 10;
-const cr = 13;
+const lf = 0x0a;
+const cr = 0x0d;
+const colon = 0x3a;
+const space = 0x20;
+const data = [0x64, 0x61, 0x74, 0x61];
+const event = [0x65, 0x76, 0x65, 0x6e, 0x74];
+const id = [0x69, 0x64];
+const retry = [0x72, 0x65, 0x74, 0x72, 0x79];
+/** What the buffer starts with, and goes back to after an event that made it grow past `spare`. */
+const initial = 1024;
+const spare = 64 * 1024;
 
 /**
  * The WHATWG `text/event-stream` interpretation, byte by byte: UTF-8 with a leading BOM dropped
@@ -37,10 +46,16 @@ const cr = 13;
  * colon, `data` lines joined with LF, `id` ignored when it contains NUL (and kept across events),
  * `retry` only when all ASCII digits, an event dispatched at a blank line only when it has data.
  *
- * What it holds is bounded by `maxEventSize` (characters; defaults to no bound): the event's data
- * so far (its lines joined with LF), its type and the whole line being read (field name included),
- * together, checked at each line end and at the end of each chunk, so the same wherever the chunks
- * split. Past it, `feed` throws an {@link SseTooLargeError} instead of holding more.
+ * What it holds is bounded by `maxEventSize` (bytes as received; defaults to no bound): the
+ * event's data so far (its lines joined with LF), its type, the last event id, and the whole line
+ * being read (field name included), together — checked at each line end and at the end of each
+ * chunk, so the same wherever the chunks split. Past it, `feed` throws an {@link SseTooLargeError}
+ * instead of holding more.
+ *
+ * Lines are split on bytes (CR and LF never occur inside a UTF-8 sequence) and the event's data is
+ * kept as bytes in one buffer, decoded once when the event is dispatched: no string holds a slice
+ * of a network chunk, and a line costs no object of its own, so memory follows the bound whatever
+ * the shape of the stream (many short lines, long comments between them, one-byte chunks).
  *
  * Written here rather than taken from eventsource-parser (which the specs use as an independent
  * oracle) so that `rx-sse/client` depends on nothing but rxjs, and so that the BOM and the id
@@ -52,96 +67,157 @@ export function createParser(
   lastEventId = '',
   maxEventSize = Infinity,
 ): SseParser {
-  const decoder = new TextDecoder('utf-8'); // drops one leading BOM; ignores none after
-  let pending = '';
-  let afterCr = false;
-  let data = '';
+  // One leading BOM is dropped by hand (at the stream's start only): this decoder keeps them all.
+  const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+  /** The event's data (`[0, dataEnd)`), then the line being read, when it spans chunks (to `used`). */
+  let buffer = new Uint8Array(initial);
+  let dataEnd = 0;
+  let used = 0;
   let hasData = false;
   let type = '';
+  let typeBytes = 0;
   let idBuffer = lastEventId;
+  let idBytes = new TextEncoder().encode(lastEventId).length;
   let ownId: string | undefined;
+  let afterCr = false;
+  let first = true;
 
-  const line = (text: string): void => {
-    if (text === '') {
-      const id = ownId;
-      ownId = undefined;
-      lastEventId = idBuffer;
-      if (hasData) onEvent({ event: type || 'message', data, id, lastEventId });
-      data = '';
-      hasData = false;
-      type = '';
+  const check = (lineBytes: number): void => {
+    if (dataEnd + lineBytes + typeBytes + idBytes > maxEventSize) {
+      throw new SseTooLargeError(
+        maxEventSize,
+        `an event passed maxEventSize (${String(maxEventSize)} bytes)`,
+      );
+    }
+  };
+
+  /** Room for `size` bytes, keeping `[0, used)`; never more than the bound needs. */
+  const reserve = (size: number): void => {
+    if (size <= buffer.length) return;
+    const grown = new Uint8Array(Math.max(size, Math.min(buffer.length * 2, maxEventSize)));
+    grown.set(buffer.subarray(0, used));
+    buffer = grown;
+  };
+
+  const dispatch = (): void => {
+    const own = ownId;
+    ownId = undefined;
+    lastEventId = idBuffer;
+    if (hasData) {
+      const text = decoder.decode(buffer.subarray(0, dataEnd));
+      onEvent({ event: type || 'message', data: text, id: own, lastEventId });
+    }
+    hasData = false;
+    dataEnd = 0;
+    used = 0;
+    type = '';
+    typeBytes = 0;
+    if (buffer.length > spare) buffer = new Uint8Array(initial);
+  };
+
+  /** One line: `bytes[from, to)`, which is `buffer` itself when the line spanned chunks. */
+  const line = (bytes: Uint8Array, from: number, to: number): void => {
+    if (first) {
+      first = false;
+      if (
+        to - from >= 3 &&
+        bytes[from] === 0xef &&
+        bytes[from + 1] === 0xbb &&
+        bytes[from + 2] === 0xbf
+      ) {
+        from += 3;
+      }
+    }
+    if (from === to) {
+      dispatch();
       return;
     }
-    if (text.charCodeAt(0) === 58) return; // ':' comment
-    const colon = text.indexOf(':');
-    const name = colon === -1 ? text : text.slice(0, colon);
-    let value = colon === -1 ? '' : text.slice(colon + 1);
-    if (value.charCodeAt(0) === 32) value = value.slice(1);
-    switch (name) {
-      case 'event':
-        type = value;
-        break;
-      case 'data':
-        data = hasData ? `${data}\n${value}` : value;
-        hasData = true;
-        break;
-      case 'id':
-        if (!value.includes('\0')) {
-          idBuffer = value;
-          ownId = value;
-        }
-        break;
-      case 'retry':
-        if (/^[0-9]+$/.test(value)) onRetry(Number(value));
-        break;
-      default: // unknown fields are ignored
-    }
+    used = dataEnd; // the line is consumed here, whatever it is
+    if (bytes[from] === colon) return; // a comment
+    let end = from;
+    while (end < to && bytes[end] !== colon) end++;
+    let value = end < to ? end + 1 : to;
+    if (value < to && bytes[value] === space) value++;
+    if (named(bytes, from, end, data)) {
+      // The value moves to the end of the data (within `buffer` when the line is there too: it
+      // only ever moves left, past its field name).
+      const separator = hasData ? 1 : 0;
+      reserve(dataEnd + separator + to - value);
+      if (bytes === buffer) buffer.copyWithin(dataEnd + separator, value, to);
+      else buffer.set(bytes.subarray(value, to), dataEnd + separator);
+      if (hasData) buffer[dataEnd] = lf;
+      dataEnd += separator + to - value;
+      used = dataEnd;
+      hasData = true;
+    } else if (named(bytes, from, end, event)) {
+      type = decoder.decode(bytes.subarray(value, to));
+      typeBytes = to - value;
+    } else if (named(bytes, from, end, id)) {
+      if (bytes.subarray(value, to).includes(0)) return;
+      idBuffer = decoder.decode(bytes.subarray(value, to));
+      idBytes = to - value;
+      ownId = idBuffer;
+    } else if (named(bytes, from, end, retry)) {
+      let ms = 0;
+      for (let i = value; i < to; i++) {
+        const digit = (bytes[i] ?? 0) - 0x30;
+        if (digit < 0 || digit > 9) return;
+        ms = ms * 10 + digit;
+      }
+      if (value < to) onRetry(ms);
+    } // unknown fields are ignored
   };
 
-  const tooLarge = (): never => {
-    throw new SseTooLargeError(
-      maxEventSize,
-      `an event passed maxEventSize (${String(maxEventSize)} characters)`,
-    );
-  };
-
-  const scan = (text: string): void => {
+  const feed = (chunk: Uint8Array): void => {
+    if (chunk.length === 0) return; // keeps a CR that ended the last chunk waiting for its LF
     let start = 0;
-    for (let i = 0; i < text.length; i++) {
-      const code = text.charCodeAt(i);
-      if (code === lf && afterCr && i === start) {
-        // The LF of a CRLF whose CR ended the previous piece.
-        afterCr = false;
-        start = i + 1;
-        continue;
+    if (afterCr && chunk[0] === lf) start = 1; // the LF of a CRLF split between chunks
+    afterCr = false;
+    let nextLf = chunk.indexOf(lf, start);
+    let nextCr = chunk.indexOf(cr, start);
+    while (nextLf !== -1 || nextCr !== -1) {
+      const i = nextCr === -1 || (nextLf !== -1 && nextLf < nextCr) ? nextLf : nextCr;
+      check(used - dataEnd + i - start);
+      if (used > dataEnd) {
+        // The line began in an earlier chunk: it ends in the buffer.
+        reserve(used + i - start);
+        buffer.set(chunk.subarray(start, i), used);
+        used += i - start;
+        line(buffer, dataEnd, used);
+      } else line(chunk, start, i);
+      let next = i + 1;
+      if (chunk[i] === cr) {
+        if (next === chunk.length) afterCr = true;
+        else if (chunk[next] === lf) next++;
       }
-      afterCr = false;
-      if (code === lf || code === cr) {
-        // A data or event line adds at most its own length to what the event holds.
-        if (pending.length + i - start + data.length + type.length > maxEventSize) tooLarge();
-        line(pending + text.slice(start, i));
-        pending = '';
-        if (code === cr) {
-          if (text.charCodeAt(i + 1) === lf) i++;
-          else afterCr = i + 1 === text.length;
-        }
-        start = i + 1;
-      }
+      start = next;
+      if (nextLf !== -1 && nextLf < start) nextLf = chunk.indexOf(lf, start);
+      if (nextCr !== -1 && nextCr < start) nextCr = chunk.indexOf(cr, start);
     }
-    pending += text.slice(start);
-    if (pending.length + data.length + type.length > maxEventSize) tooLarge();
+    if (start < chunk.length) {
+      check(used - dataEnd + chunk.length - start);
+      reserve(used + chunk.length - start);
+      buffer.set(chunk.subarray(start), used);
+      used += chunk.length - start;
+    }
   };
 
   return {
-    feed: (bytes) => {
-      scan(decoder.decode(bytes, { stream: true }));
-    },
+    feed,
     end: () => {
-      scan(decoder.decode());
-      pending = '';
+      dataEnd = 0;
+      used = 0;
+      hasData = false;
     },
     get lastEventId() {
       return lastEventId;
     },
   };
+}
+
+/** Whether `bytes[from, to)` is the ASCII field name `name`. */
+function named(bytes: Uint8Array, from: number, to: number, name: readonly number[]): boolean {
+  if (to - from !== name.length) return false;
+  for (let i = 0; i < name.length; i++) if (bytes[from + i] !== name[i]) return false;
+  return true;
 }
