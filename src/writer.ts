@@ -57,6 +57,11 @@ export class Writer {
   #pendingBytes = 0;
   #pendingEvents = 0;
   /**
+   * What node (and the compressor) held when this turn's first frame came: nothing but this
+   * writer's own flush changes it within a turn, so the turn's other frames reuse it.
+   */
+  #owedThisTurn = 0;
+  /**
    * Under `drop`, a frame was refused: the rest of the turn is skipped too (until what is queued is
    * written, or the socket drains), so a later, smaller frame never overtakes a dropped one.
    */
@@ -111,7 +116,9 @@ export class Writer {
     const bytes = shared?.bytes ?? this.#pendingBytes + byteLength(frame);
     // Checked here, not when the turn's frames are written: a burst in one turn would otherwise
     // be held whole, however far past the bound, before it was refused.
-    const owed = this.#owed();
+    // A writer the socket told to wait asks again each frame: node may have sent some since.
+    if (this.#from === undefined || this.#blocked) this.#owedThisTurn = this.#owed();
+    const owed = this.#owedThisTurn;
     if (owed + bytes > this.#limits.maxBufferedBytes) {
       if (owed === 0) hintBurst(this.#limits);
       if (this.#limits.onSlowClient === 'drop') {
