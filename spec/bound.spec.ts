@@ -143,6 +143,28 @@ describe('maxBufferedBytes and slow clients', function () {
     expect(listener.stats.dropped).to.equal(8);
   });
 
+  it("should deliver what follows a burst dropped whole within subscribe() under 'drop'", async () => {
+    const events = new Subject<SseEvent>();
+    const listener = sse(() => concat(of({ data: 'x'.repeat(2 * kib) }), events), {
+      maxBufferedBytes: kib,
+      onSlowClient: 'drop',
+      heartbeat: false,
+    });
+    t.server = await startServer(listener);
+    const received: string[] = [];
+    const req = get(t.server.origin, (res) => {
+      const parser = createParser({ onEvent: (event) => received.push(event.data) });
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => parser.feed(chunk));
+    });
+    await waitFor(() => listener.stats.open === 1, 'the stream');
+    events.next({ data: 'after' });
+    await waitFor(() => received.length > 0, 'the event after the dropped burst');
+    req.destroy();
+    expect(received).to.deep.equal(['after']);
+    expect(listener.stats.dropped).to.equal(1);
+  });
+
   it('should write the whole backlog of a slow reader before ending a completed stream', async () => {
     const chunk = 'c'.repeat(16 * kib);
     const listener = sse(

@@ -165,6 +165,8 @@ export class Writer {
       this.#out = compressor;
     }
     this.#opened = true;
+    // A frame dropped before the head (the whole burst of subscribe(), say) is behind it now.
+    this.#skipping = false;
     if (this.#pending === '') res.flushHeaders();
     else this.#flush();
   }
