@@ -53,6 +53,17 @@ function drain(socket: Stalled): Promise<EventSourceMessage[]> {
   });
 }
 
+/** A client that reads the stream at `origin` as it comes: the data of each event, in order. */
+function reading(origin: string): { received: string[]; req: ReturnType<typeof get> } {
+  const received: string[] = [];
+  const req = get(origin, (res) => {
+    const parser = createParser({ onEvent: (event) => received.push(event.data) });
+    res.setEncoding('utf8');
+    res.on('data', (chunk: string) => parser.feed(chunk));
+  });
+  return { received, req };
+}
+
 describe('maxBufferedBytes and slow clients', function () {
   this.timeout(30_000);
   const t = useFixture();
@@ -124,12 +135,7 @@ describe('maxBufferedBytes and slow clients', function () {
       heartbeat: false,
     });
     t.server = await startServer(listener);
-    const received: string[] = [];
-    const req = get(t.server.origin, (res) => {
-      const parser = createParser({ onEvent: (event) => received.push(event.data) });
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => parser.feed(chunk));
-    });
+    const { received, req } = reading(t.server.origin);
     await waitFor(() => listener.stats.open === 1, 'the stream');
     // 10 frames of 64 KiB and 8 bytes in one turn: 3 fit under 256 KiB, the 4th would not. The
     // small one after them would fit, but it comes after a dropped one: it is skipped too.
@@ -151,12 +157,7 @@ describe('maxBufferedBytes and slow clients', function () {
       heartbeat: false,
     });
     t.server = await startServer(listener);
-    const received: string[] = [];
-    const req = get(t.server.origin, (res) => {
-      const parser = createParser({ onEvent: (event) => received.push(event.data) });
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => parser.feed(chunk));
-    });
+    const { received, req } = reading(t.server.origin);
     await waitFor(() => listener.stats.open === 1, 'the stream');
     events.next({ data: 'after' });
     await waitFor(() => received.length > 0, 'the event after the dropped burst');
