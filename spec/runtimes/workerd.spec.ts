@@ -1,0 +1,37 @@
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { describeRuntime, installed, root } from './runtime.js';
+
+// workerd resolves no packages: worker.ts is bundled with rx-sse (its src/, through the
+// rx-sse-source condition, as every other spec runs it) and rxjs inlined. `node:` modules stay
+// imports, which workerd provides under nodejs_compat (see worker.capnp).
+let dir: string | undefined;
+
+describeRuntime({
+  name: 'workerd',
+  program: installed('@cloudflare/workerd-linux-64/bin/workerd'),
+  installHint: 'npm install (@cloudflare/workerd-linux-64, a pinned dev dependency)',
+  prepare: async () => {
+    dir = mkdtempSync(join(tmpdir(), 'rx-sse-workerd-'));
+    await build({
+      absWorkingDir: root,
+      entryPoints: ['samples/runtimes/worker.ts'],
+      outfile: join(dir, 'worker.js'),
+      bundle: true,
+      format: 'esm',
+      platform: 'neutral',
+      mainFields: ['module', 'main'],
+      conditions: ['rx-sse-source'],
+      external: ['node:*'],
+      logLevel: 'silent',
+    });
+    copyFileSync(join(root, 'samples/runtimes/worker.capnp'), join(dir, 'worker.capnp'));
+  },
+  args: (port) => ['serve', join(dir!, 'worker.capnp'), '--socket-addr', `http=127.0.0.1:${port}`],
+  cleanup: () => {
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    dir = undefined;
+  },
+});
