@@ -3,9 +3,9 @@
 // Run: bun samples/runtimes/bun.ts            (PORT, default 8080; HEARTBEAT_MS, default 15000)
 // Then: curl -N 'http://127.0.0.1:8080/events?token=t'
 //
-// In this repo, `bun --conditions=rx-sse-source samples/runtimes/bun.ts` runs rx-sse's TypeScript
-// sources instead of dist/: Bun maps the sources' `./x.js` imports to their `.ts` files itself.
-import { toResponse } from 'rx-sse';
+// In this repo `rx-sse` is dist/ (npm run build), or, with `bun --conditions=rx-sse-source`,
+// rx-sse's TypeScript sources: Bun maps the sources' `./x.js` imports to their `.ts` files itself.
+import { sse } from 'rx-sse';
 import { counter, heartbeatFrom, routes } from './counter.js';
 
 /** The part of Bun's API this sample uses (the repo does not install bun's types). */
@@ -20,7 +20,7 @@ declare const Bun: {
 };
 
 const heartbeat = heartbeatFrom(Bun.env['HEARTBEAT_MS']);
-const events = (request: Request) => toResponse(counter, { request, heartbeat });
+const listener = sse(counter, { heartbeat });
 
 const server = Bun.serve({
   port: Number(Bun.env['PORT'] ?? 8080),
@@ -28,6 +28,6 @@ const server = Bun.serve({
   // Bun cuts a connection after idleTimeout seconds (default 10) without traffic: more than the
   // heartbeat (default 15 s), whose comments count as traffic, or a quiet stream is cut.
   idleTimeout: 60,
-  fetch: routes(events),
+  fetch: routes(listener.fetch),
 });
 console.log(`listening on ${server.url.origin}`);

@@ -9,9 +9,9 @@ const config :Workerd.Config = (
 
 const counterWorker :Workerd.Worker = (
   modules = [(name = "worker.js", esModule = embed "worker.js")],
-  # rx-sse imports node:http (its errors and header checks use STATUS_CODES and
-  # validateHeaderName): the worker needs nodejs_compat, which every compatibility date from
-  # 2026-08-04 turns on. With an earlier date, add: compatibilityFlags = ["nodejs_compat"],
+  # sse() brings its node:http door along, which imports node:zlib (for gzip): the bundle needs
+  # nodejs_compat ("No such module" without it), which every compatibility date from 2026-08-04
+  # turns on. With an earlier date, add: compatibilityFlags = ["nodejs_compat"],
   compatibilityDate = "2026-11-01",
   bindings = [(name = "HEARTBEAT_MS", fromEnvironment = "HEARTBEAT_MS")],
 );

@@ -12,7 +12,7 @@
 //
 // workerd notices that a client left only when a write to it fails: a stream whose client is
 // gone is torn down at its next event or heartbeat, so the heartbeat bounds how long it lives.
-import { toResponse } from 'rx-sse';
+import { sse } from 'rx-sse';
 import { counter, heartbeatFrom, routes, type FetchHandler } from './counter.js';
 
 /** The worker's bindings (worker.capnp): null where the environment variable is not set. */
@@ -27,7 +27,7 @@ export default {
     // A worker sees its bindings with its first request: the handler is made then, once.
     if (app === undefined) {
       const heartbeat = heartbeatFrom(env.HEARTBEAT_MS ?? undefined);
-      app = routes((req) => toResponse(counter, { request: req, heartbeat }));
+      app = routes(sse(counter, { heartbeat }).fetch);
     }
     return app(request);
   },

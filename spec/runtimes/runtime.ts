@@ -49,6 +49,7 @@ async function start(runtime: Runtime): Promise<Started> {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
+  child.on('error', (error) => (output += `${runtime.program}: ${error.message}\n`));
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const started: Started = { child, origin: `http://127.0.0.1:${port}`, output: () => output };

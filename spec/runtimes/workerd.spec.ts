@@ -6,7 +6,9 @@ import { describeRuntime, installed, root } from './runtime.js';
 
 // workerd resolves no packages: worker.ts is bundled with rx-sse (its src/, through the
 // rx-sse-source condition, as every other spec runs it) and rxjs inlined. `node:` modules stay
-// imports, which workerd provides under nodejs_compat (see worker.capnp).
+// imports (node:zlib, for the node door's gzip), which workerd provides under nodejs_compat (see
+// worker.capnp). workerd notices a client left only when a write fails, so the teardown spec
+// passes here at the next heartbeat (HEARTBEAT_MS=200), not at once as on Bun and Deno.
 let dir: string | undefined;
 
 describeRuntime({
