@@ -1,4 +1,4 @@
-import { describeRuntime, installed } from './runtime.js';
+import { binaries, describeRuntime } from './runtime.js';
 
 // Deno reads rx-sse (the repo itself) and rxjs from node_modules through package.json, and never
 // fetches anything: no lock file, only what node_modules holds. rx-sse-source points `rx-sse` at
@@ -6,8 +6,7 @@ import { describeRuntime, installed } from './runtime.js';
 // sources as every other spec (not a dist/ that may be stale), with no build step.
 describeRuntime({
   name: 'Deno',
-  program: installed('@deno/linux-x64-glibc/deno'),
-  installHint: 'npm install (deno, a pinned dev dependency)',
+  ...binaries.deno(),
   args: () => [
     'run',
     '--no-lock',

@@ -12,7 +12,7 @@ import { requireProgram } from '../support/program.js';
 export const root = fileURLToPath(new URL('../../', import.meta.url));
 
 /** A runtime binary that npm installed into node_modules (a pinned dev dependency). */
-export function installed(path: string): string {
+function installed(path: string): string {
   return fileURLToPath(new URL(`../../node_modules/${path}`, import.meta.url));
 }
 
@@ -21,11 +21,8 @@ const patience = 10_000;
 /** The heartbeat the samples run with (HEARTBEAT_MS): short, so an idle stream shows one soon. */
 const heartbeatMs = 200;
 
-export interface Runtime {
+export interface Runtime extends Binary {
   name: string;
-  /** The binary; where it is missing the spec is pending, and fails under CI. */
-  program: string;
-  installHint: string;
   /** Arguments of `program`, given a free port to listen on (that `PORT` also carries). */
   args(port: number): string[] | Promise<string[]>;
   /** Run before the program starts (e.g. to bundle), and after it stopped. */
@@ -139,13 +136,66 @@ async function readUntil(
   return text;
 }
 
+/** The version package.json pins `name` at (a dev dependency). */
+function pinned(name: string): string {
+  const manifest = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as {
+    devDependencies: Record<string, string>;
+  };
+  return manifest.devDependencies[name] ?? 'latest';
+}
+
 /** Whether the CPU can run the default (AVX2) Linux build of Bun, else the baseline one. */
-export function hasAvx2(): boolean {
+function hasAvx2(): boolean {
   try {
     return /\bavx2\b/.test(readFileSync('/proc/cpuinfo', 'utf8'));
   } catch {
     return true;
   }
+}
+
+/** A runtime's native binary for this machine, and how to install it where it is missing. */
+export interface Binary {
+  program: string;
+  installHint: string;
+}
+
+const { platform, arch } = process;
+const linuxX64 = platform === 'linux' && arch === 'x64';
+
+/**
+ * Each runtime's binary for this machine. package.json pins the linux-x64 builds (CI's); on another
+ * machine the hint names the build to install, without saving, at the same version.
+ */
+export const binaries = {
+  bun(): Binary {
+    // Bun's linux-x64 build needs AVX2; the baseline one runs on any x64.
+    const os = platform === 'win32' ? 'windows' : platform;
+    const build = linuxX64
+      ? `linux-x64${hasAvx2() ? '' : '-baseline'}`
+      : `${os}-${arch === 'arm64' ? 'aarch64' : arch}`;
+    return native('@oven/bun-linux-x64', `@oven/bun-${build}`, 'bin/bun');
+  },
+  deno(): Binary {
+    // The deno package installs the build for this machine as an optional dependency.
+    const build = platform === 'linux' ? `linux-${arch}-glibc` : `${platform}-${arch}`;
+    const binary = native('deno', `@deno/${build}`, 'deno');
+    return { ...binary, installHint: `npm install: deno is a dev dependency (${build})` };
+  },
+  workerd(): Binary {
+    const build = `${platform === 'win32' ? 'windows' : platform}-${arch === 'x64' ? '64' : arch}`;
+    return native('@cloudflare/workerd-linux-64', `@cloudflare/workerd-${build}`, 'bin/workerd');
+  },
+};
+
+function native(dependency: string, name: string, path: string): Binary {
+  const installHint =
+    name === dependency
+      ? `npm install: ${name} is a dev dependency`
+      : `npm install --no-save ${name}@${pinned(dependency)}`;
+  return {
+    program: installed(`${name}/${path}${platform === 'win32' ? '.exe' : ''}`),
+    installHint,
+  };
 }
 
 /** The specs of one runtime's sample: events, teardown, heartbeat and refusal. */

@@ -2,7 +2,7 @@ import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { describeRuntime, installed, root } from './runtime.js';
+import { binaries, describeRuntime, root } from './runtime.js';
 
 // workerd resolves no packages: worker.ts is bundled with rx-sse (its src/, through the
 // rx-sse-source condition, as every other spec runs it) and rxjs inlined. `node:` modules stay
@@ -13,8 +13,7 @@ let dir: string | undefined;
 
 describeRuntime({
   name: 'workerd',
-  program: installed('@cloudflare/workerd-linux-64/bin/workerd'),
-  installHint: 'npm install (@cloudflare/workerd-linux-64, a pinned dev dependency)',
+  ...binaries.workerd(),
   prepare: async () => {
     dir = mkdtempSync(join(tmpdir(), 'rx-sse-workerd-'));
     await build({
