@@ -39,11 +39,13 @@ describe('sse limits', () => {
   });
 
   it('should count handlers still working against maxConnections', async () => {
-    const listener = sse(() => new Promise<never>(() => undefined), { maxConnections: 1 });
+    let called = false;
+    const listener = sse(() => ((called = true), new Promise<never>(() => undefined)), {
+      maxConnections: 1,
+    });
     server = await startServer(listener);
     const pending = get(server.origin, { agent: false }).on('error', () => undefined);
-    await waitFor(() => listener.stats.open === 0 && pending.socket !== null, 'the first request');
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    await waitFor(() => listener.stats.open === 0 && called, 'the first request in its handler');
     expect((await fetchRaw(server.origin)).status).to.equal(503);
     pending.destroy();
   });

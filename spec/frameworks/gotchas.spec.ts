@@ -128,10 +128,14 @@ describe('samples/frameworks: the caveats', () => {
 
   describe('Fastify', () => {
     it('should send an empty 200 when an async route does not hijack and the handler is async', async () => {
-      const events = sse(async () => {
-        await delay(10);
-        return counting();
-      });
+      let handed: Promise<Observable<SseEvent>> | undefined;
+      const events = sse(
+        () =>
+          (handed = (async () => {
+            await delay(10);
+            return counting();
+          })()),
+      );
       const app = Fastify();
       app.get('/', async (request, reply) => {
         events(request.raw, reply.raw);
@@ -143,7 +147,8 @@ describe('samples/frameworks: the caveats', () => {
       expect(res.headers['content-length']).to.equal('0');
       expect(res.headers['content-type']).to.equal(undefined);
       expect(res.text).to.equal('');
-      await delay(50);
+      // rx-sse, subscribed to the handler's promise before this test, has taken its Observable.
+      await handed;
       expect(events.stats.opened, 'streams opened').to.equal(0);
     });
 
