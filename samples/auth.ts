@@ -19,7 +19,7 @@ async function userFor(token: string | undefined): Promise<string | undefined> {
 }
 
 export async function inbox(ctx: SseContext): Promise<Observable<SseEvent>> {
-  const bearer = /^Bearer (.+)$/.exec(ctx.req.headers.authorization ?? '')?.[1];
+  const bearer = /^Bearer (.+)$/.exec(ctx.request.headers.get('authorization') ?? '')?.[1];
   const user = await userFor(bearer ?? ctx.url.searchParams.get('token') ?? undefined);
   if (user === undefined) {
     throw new HttpError(401, 'A valid token is required', {

@@ -98,7 +98,7 @@ describe('gzip (options.compress)', function () {
     const seen: (string | string[] | undefined)[] = [];
     const counter = sse(
       (ctx) => {
-        seen.push(ctx.req.headers['accept-encoding']);
+        seen.push(ctx.req?.headers['accept-encoding']);
         const first = Number(ctx.lastEventId ?? -1) + 1;
         const events = new Subject<SseEvent>();
         setTimeout(() => {

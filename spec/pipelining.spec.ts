@@ -62,7 +62,7 @@ describe('sse with pipelined requests', () => {
   function handler(ctx: SseContext): Observable<SseEvent> {
     const path = ctx.url.pathname;
     calls.push(path);
-    closeListeners.push(ctx.req.socket.listenerCount('close'));
+    closeListeners.push(ctx.req?.socket.listenerCount('close') ?? -1);
     signals.push(ctx.signal);
     const stream = new Subject<SseEvent>();
     streams.set(path, stream);

@@ -19,16 +19,28 @@ export function checkKeys(caller: string, options: unknown, names: ReadonlySet<s
   }
 }
 
-/** Checks an integer option (`Infinity` allowed for limits); `name` is what the error shows. */
-export function checkInteger(caller: string, name: string, value: unknown, min = 1): void {
+/** The longest delay (ms) a timer takes: node and browsers run a longer one at once. */
+export const maxTimerDelay = 2 ** 31 - 1;
+
+/**
+ * Checks an integer option from `min` to `max` (`Infinity` allowed for limits when `max` is);
+ * `name` is what the error shows.
+ */
+export function checkInteger(
+  caller: string,
+  name: string,
+  value: unknown,
+  min = 1,
+  max = Infinity,
+): void {
   if (
     typeof value !== 'number' ||
-    !(value >= min) ||
+    !(value >= min && value <= max) ||
     (value !== Infinity && !Number.isSafeInteger(value))
   ) {
-    throw new TypeError(
-      `${caller}: ${name} must be an integer of at least ${String(min)} (got ${describe(value)})`,
-    );
+    const range =
+      max === Infinity ? `of at least ${String(min)}` : `from ${String(min)} to ${String(max)}`;
+    throw new TypeError(`${caller}: ${name} must be an integer ${range} (got ${describe(value)})`);
   }
 }
 

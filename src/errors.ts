@@ -1,7 +1,6 @@
-import { STATUS_CODES, validateHeaderName, validateHeaderValue } from 'node:http';
-
-/** Headers sent with a refusal, as `res.setHeader` takes them. */
-export type HttpHeaders = Readonly<Record<string, string | number | readonly string[]>>;
+import { statusText } from './engine/statusText.js';
+import type { HttpHeaders } from './types.js';
+import { checkHeaders } from './wire/httpField.js';
 
 /** Options of {@link HttpError}. */
 export interface HttpErrorOptions {
@@ -26,7 +25,7 @@ export interface HttpErrorOptions {
  * import { sse, HttpError } from 'rx-sse';
  *
  * sse((ctx) => {
- *   if (!ctx.req.headers.authorization) {
+ *   if (!ctx.request.headers.get('authorization')) {
  *     throw new HttpError(401, 'Sign in first', { headers: { 'WWW-Authenticate': 'Bearer' } });
  *   }
  *   return updates$;
@@ -47,21 +46,9 @@ export class HttpError extends Error {
           '200 is the stream itself',
       );
     }
-    super(message ?? STATUS_CODES[status] ?? `HTTP ${status}`, { cause: options.cause });
+    super(message ?? statusText(status), { cause: options.cause });
     const headers = options.headers ?? {};
-    for (const [name, value] of Object.entries(headers)) {
-      try {
-        validateHeaderName(name);
-        for (const item of [value].flat()) validateHeaderValue(name, String(item));
-      } catch (error) {
-        throw new TypeError(
-          `HttpError: header ${JSON.stringify(name)} is not a valid HTTP header`,
-          {
-            cause: error,
-          },
-        );
-      }
-    }
+    checkHeaders('HttpError', (name) => `header ${JSON.stringify(name)}`, headers);
     this.status = status;
     this.headers = Object.freeze({ ...headers });
   }

@@ -21,7 +21,7 @@ import {
 export function fastifyApp(period = 1000): { app: FastifyInstance; events: SseListener } {
   // The handler sees node's request (`request.raw`): what the route found is handed over here.
   const roomOf = new WeakMap<object, string>();
-  const events = sse((ctx) => roomCounter(roomOf.get(ctx.req) ?? '', ctx, period), {
+  const events = sse((ctx) => roomCounter((ctx.req && roomOf.get(ctx.req)) ?? '', ctx, period), {
     retry: 1000,
   });
   const app = Fastify();

@@ -22,7 +22,7 @@ export function koaApp(period = 1000): { app: Koa; events: SseListener } {
   const app = new Koa();
   // The handler sees node's request, not Koa's context: what the route found is handed over here.
   const roomOf = new WeakMap<object, string>();
-  const events = sse((ctx) => roomCounter(roomOf.get(ctx.req) ?? '', ctx, period), {
+  const events = sse((ctx) => roomCounter((ctx.req && roomOf.get(ctx.req)) ?? '', ctx, period), {
     retry: 1000,
     // Koa never sees a handler's error (rx-sse answers it), so send it where Koa's errors go.
     onError: (error) => {

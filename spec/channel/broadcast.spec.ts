@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import sinon from 'sinon';
 import { asyncScheduler, map } from 'rxjs';
 import { sse } from 'rx-sse';
-import { feedOf } from '../../src/feed.js';
+import { feedOf } from '../../src/engine/feed.js';
 import { createChannel } from 'rx-sse/channel';
 import { useFixture } from '../support/fixture.js';
 import {

@@ -87,7 +87,7 @@ describe('fromSse', function () {
     t.server = await startServer(
       sse(
         (ctx) => {
-          authorization = ctx.req.headers.authorization;
+          authorization = ctx.request.headers.get('authorization') ?? undefined;
           return new Observable<SseEvent>((subscriber) => subscriber.next({ data: 'hi' }));
         },
         { onDisconnect: (_, reason) => reasons.push(reason) },

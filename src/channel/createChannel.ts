@@ -1,8 +1,8 @@
 import { asyncScheduler, defer, type Observable, type SchedulerLike } from 'rxjs';
 import { checkScheduler } from '../check.js';
-import { preEncode } from '../encode.js';
-import type { SseEvent } from '../event.js';
-import { feedKey, type Feed } from '../feed.js';
+import { preEncode } from '../wire/encode.js';
+import type { SseEvent } from '../wire/event.js';
+import { feedKey, type Feed } from '../engine/feed.js';
 import { compareIds, formatId, nextId, type EventId } from './eventId.js';
 import { Hub } from './hub.js';
 import {

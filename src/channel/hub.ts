@@ -1,6 +1,6 @@
 import { Observable, type SchedulerLike, type Subscriber, type Unsubscribable } from 'rxjs';
-import type { SseEvent } from '../event.js';
-import type { FeedTarget } from '../feed.js';
+import type { SseEvent } from '../wire/event.js';
+import type { FeedTarget } from '../engine/feed.js';
 import { compareIds, type EventId } from './eventId.js';
 
 /** One published event, as held in a channel's history. */

@@ -1,6 +1,6 @@
 import { checkFunction, checkInteger, checkKeys } from '../check.js';
-import { describe } from '../encode.js';
-import type { SseEvent } from '../event.js';
+import { describe } from '../describe.js';
+import type { SseEvent } from '../wire/event.js';
 import { formatId, parseId, type EventId } from './eventId.js';
 import type { ChannelOptions, ResetReason, StreamFrom, StreamOptions } from './types.js';
 

@@ -1,5 +1,5 @@
 import type { Observable } from 'rxjs';
-import type { SseEvent } from '../event.js';
+import type { SseEvent } from '../wire/event.js';
 
 /** What a channel publishes: an event without an id, which the channel assigns. */
 export type ChannelEvent = Omit<SseEvent, 'id'>;

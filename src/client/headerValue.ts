@@ -1,4 +1,4 @@
-import { fieldValueFault } from '../fieldValue.js';
+import { fieldValueFault } from '../wire/fieldValue.js';
 
 /**
  * Why `value` cannot be sent as an HTTP field value unchanged, or `undefined` if it can: the rule

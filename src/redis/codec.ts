@@ -1,5 +1,5 @@
-import { dataText, encode, withFrame } from '../encode.js';
-import type { SseEvent } from '../event.js';
+import { dataText, encode, withFrame } from '../wire/encode.js';
+import type { SseEvent } from '../wire/event.js';
 import { parseId } from '../channel/eventId.js';
 import type { ChannelEvent } from '../channel/types.js';
 

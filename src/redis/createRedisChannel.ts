@@ -1,8 +1,8 @@
 import { asyncScheduler, defer, Observable, type Subscriber, type Subscription } from 'rxjs';
 import type { RedisClientType } from 'redis';
 import { checkFunction } from '../check.js';
-import { describe } from '../encode.js';
-import type { SseEvent } from '../event.js';
+import { describe } from '../describe.js';
+import type { SseEvent } from '../wire/event.js';
 import { compareIds, formatId, originId, parseId, type EventId } from '../channel/eventId.js';
 import { Hub } from '../channel/hub.js';
 import {
@@ -20,7 +20,7 @@ import type {
   StreamFrom,
   StreamOptions,
 } from '../channel/types.js';
-import { logError } from '../report.js';
+import { logError } from '../engine/report.js';
 import { fromEntry, toFields } from './codec.js';
 import { lastIdScript, publishScript, runScript } from './scripts.js';
 

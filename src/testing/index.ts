@@ -1,3 +1,3 @@
 export { testContext, type TestContext, type TestContextInit } from './testContext.js';
 export { toFrames } from './toFrames.js';
-export { heartbeatFrame } from '../toWire.js';
+export { heartbeatFrame } from '../wire/toWire.js';

@@ -1,6 +1,7 @@
 import { IncomingMessage } from 'node:http';
 import { Socket } from 'node:net';
-import { RequestContext, type SseContext } from '../context.js';
+import { RequestContext } from '../node/context.js';
+import type { SseContext, SseRequest } from '../types.js';
 
 /** What {@link testContext} builds a request from. Every field is optional. */
 export interface TestContextInit {
@@ -14,6 +15,8 @@ export interface TestContextInit {
 
 /** A context for unit tests, with a way to play the client going away. */
 export interface TestContext extends SseContext {
+  /** A node request with the given URL and headers (a test context stands for the node door). */
+  req: SseRequest;
   /** Aborts `signal`, as a departing client would. */
   abort(reason?: unknown): void;
 }

@@ -1,6 +1,7 @@
 import { asyncScheduler, type Observable, type SchedulerLike } from 'rxjs';
-import type { SseEvent } from '../event.js';
-import { toWire, type WireOptions } from '../toWire.js';
+import type { WireOptions } from '../options.js';
+import type { SseEvent } from '../types.js';
+import { toWire } from '../wire/toWire.js';
 
 /**
  * The exact frames `sse` would write for `events`, with the same defaults (a heartbeat after 15 s

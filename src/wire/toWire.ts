@@ -6,23 +6,11 @@ import {
   type SchedulerAction,
   type SchedulerLike,
 } from 'rxjs';
-import { describe, encode, type EncodeOptions } from './encode.js';
+import { maxTimerDelay } from '../check.js';
+import { describe } from '../describe.js';
+import type { EncodeOptions, WireOptions } from '../options.js';
+import { encode } from './encode.js';
 import type { SseEvent } from './event.js';
-
-/** Options of {@link toWire}: what goes on the wire besides the events themselves. */
-export interface WireOptions extends EncodeOptions {
-  /**
-   * A reconnection delay in ms, sent once as `retry: N` when the stream opens. Defaults to none
-   * (the client keeps its own default, about 3 s in browsers).
-   */
-  retry?: number | undefined;
-  /**
-   * After this many ms with nothing written, a `:` comment line goes out so that proxies and load
-   * balancers keep the connection open and a dead client is noticed. Every frame resets the wait.
-   * Defaults to `15000` ms; `false` disables.
-   */
-  heartbeat?: number | false | undefined;
-}
 
 /** The frame a heartbeat writes: an empty comment, which clients ignore. */
 export const heartbeatFrame = ':\n\n';
@@ -34,10 +22,10 @@ export const defaultHeartbeat = 15_000;
  * Turns a stream of events into the exact text a client receives: the `retry` preamble, one
  * frame per event, and a heartbeat comment whenever the stream has been idle for `heartbeat` ms.
  *
- * These are the rules `sse` and `toResponse` apply to bytes, with no I/O, so they can be tested
- * with marbles. (`toResponse` runs this operator; `sse` applies the same rules to each stream
- * without an operator chain, which an idle stream would pay for in memory, and beats the
- * heartbeat from one sweep over all its streams.) An event that {@link encode} refuses errors the stream and none of it is emitted.
+ * These are the rules both doors apply to bytes, with no I/O, so they can be tested with marbles.
+ * (The server's engine applies the same rules to each stream without an operator chain, which an
+ * idle stream would pay for in memory, and beats the heartbeat from one sweep over all its
+ * streams; a spec keeps the two byte for byte the same.) An event that {@link encode} refuses errors the stream and none of it is emitted.
  * Each event costs one clock read: the heartbeat timer is not reset per event but wakes when the
  * stream could first have been idle long enough, and sleeps again for the time still missing.
  *
@@ -105,10 +93,10 @@ export function checkWireOptions(options: WireOptions, caller: string): CheckedW
   }
   if (
     heartbeat !== false &&
-    (typeof heartbeat !== 'number' || !(heartbeat >= 1) || heartbeat > 2 ** 31 - 1)
+    (typeof heartbeat !== 'number' || !(heartbeat >= 1) || heartbeat > maxTimerDelay)
   ) {
     throw new TypeError(
-      `${caller}: options.heartbeat must be a number of ms from 1 to 2147483647, or false to disable (got ${describe(heartbeat)})`,
+      `${caller}: options.heartbeat must be a number of ms from 1 to ${maxTimerDelay}, or false to disable (got ${describe(heartbeat)})`,
     );
   }
   if (serialize !== undefined && typeof serialize !== 'function') {

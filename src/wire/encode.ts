@@ -1,16 +1,8 @@
-import { describe } from './describe.js';
-import { SseEventError } from './errors.js';
+import { describe } from '../describe.js';
+import { SseEventError } from '../errors.js';
+import type { EncodeOptions } from '../options.js';
 import { eventFields, type SseEvent } from './event.js';
 import { fieldValueFault, type FieldValueFault } from './fieldValue.js';
-
-/** Options of {@link encode}. */
-export interface EncodeOptions {
-  /**
-   * Turns `data` that is not a string into text. It may return several lines; each becomes its
-   * own `data:` line and the client joins them back with `\n`. Defaults to `JSON.stringify`.
-   */
-  serialize?: ((data: unknown) => string) | undefined;
-}
 
 const lineBreak = /\r\n|\r|\n/;
 
@@ -234,5 +226,3 @@ function lines(prefix: string, text: string): string {
 function line(prefix: string, value: string): string {
   return value === '' ? `${prefix}\n` : `${prefix} ${value}\n`;
 }
-
-export { describe };

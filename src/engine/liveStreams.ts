@@ -1,10 +1,8 @@
 import type { SchedulerAction, SchedulerLike, Subscription } from 'rxjs';
-import type { SseEvent } from './event.js';
-import type { SseResponse } from './http.js';
+import type { SseEvent } from '../types.js';
 
 /** A stream of the listener's, as its shutdown and its heartbeat see it. */
 export interface LiveStream {
-  readonly res: SseResponse;
   /** Ends the stream now: the last event (if any) is written, the backlog flushed, the response ended. */
   shutdown(last: SseEvent | undefined): void;
   /**
@@ -12,10 +10,14 @@ export interface LiveStream {
    * `beat` of them sends a heartbeat.
    */
   tick(beat: number): void;
+  /** Calls `done` once the response has finished or is gone (at once if it is). */
+  settled(done: () => void): void;
+  /** Breaks the response off now (a shutdown's timeout ran out). */
+  destroy(): void;
 }
 
 /**
- * The open streams of one `sse()` listener, and their heartbeat: one sweep every quarter of the
+ * The open streams of one `sse()` listener (both doors), and their heartbeat: one sweep every quarter of the
  * `heartbeat` period, over all of them, instead of a timer per stream that every write would have
  * to push back. A write costs a stream one counter reset; the sweep counts up and beats the
  * streams whose count reaches 4. So a stream idle for ¾ to all of the period gets a heartbeat,

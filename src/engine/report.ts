@@ -1,6 +1,7 @@
 // Where errors go, and what does not count as one.
-import { encode, type EncodeOptions } from './encode.js';
-import type { SseEvent } from './event.js';
+import type { EncodeOptions } from '../options.js';
+import type { SseEvent } from '../types.js';
+import { encode } from '../wire/encode.js';
 
 /** Calls a user's hook; one that throws is logged and changes nothing else. */
 export function callHook<A extends unknown[]>(
@@ -17,18 +18,6 @@ export function callHook<A extends unknown[]>(
 
 export function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
-}
-
-const departures = new Set([
-  'EPIPE',
-  'ECONNRESET',
-  'ERR_STREAM_DESTROYED',
-  'ERR_STREAM_WRITE_AFTER_END',
-]);
-
-/** Listens for errors on a response: a departed client is normal, anything else is logged. */
-export function ignoreDeparture(error: NodeJS.ErrnoException): void {
-  if (!departures.has(error.code ?? '')) logError(error);
 }
 
 /** The default `onError`: one line on stderr, nothing to the client. */

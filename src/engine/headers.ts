@@ -1,9 +1,22 @@
-import { validateHeaderName, validateHeaderValue, type OutgoingHttpHeaders } from 'node:http';
-import { describe } from './encode.js';
-import { connectionHeaders } from './http.js';
+import { describe } from '../describe.js';
+import type { HttpHeaders } from '../types.js';
+import { checkHeaders } from '../wire/httpField.js';
 
-/** Extra response headers for every stream, e.g. `{ 'Access-Control-Allow-Origin': '*' }`. */
-export type StreamHeaders = Readonly<Record<string, string | number | readonly string[]>>;
+/**
+ * Headers that describe one connection rather than the response. HTTP/2 forbids them (node:http2
+ * throws on all but `Connection`), a fetch runtime manages its own, and on HTTP/1 they are the
+ * server's to manage.
+ */
+export const connectionHeaders: ReadonlySet<string> = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  // HTTP/2's own: node:http2 refuses them in a response too.
+  'te',
+  'http2-settings',
+]);
 
 const baseHeaders: Readonly<Record<string, string>> = Object.freeze({
   'Content-Type': 'text/event-stream; charset=utf-8',
@@ -14,22 +27,22 @@ const baseHeaders: Readonly<Record<string, string>> = Object.freeze({
 
 /** The head of every stream of one `sse()` listener, for HTTP/1.x and for HTTP/2. */
 export interface HeadSet {
-  /** For HTTP/1.1 requests that keep the connection: with `Connection: keep-alive`. */
-  keepAlive: OutgoingHttpHeaders;
-  /** For HTTP/1.0, `Connection: close` requests and HTTP/2: no connection header. */
-  plain: OutgoingHttpHeaders;
+  /** For node's HTTP/1.1 requests that keep the connection: with `Connection: keep-alive`. */
+  keepAlive: HttpHeaders;
+  /** For the fetch door, HTTP/1.0, `Connection: close` requests and HTTP/2: no connection header. */
+  plain: HttpHeaders;
   /** The user's own headers alone, for refusals. */
-  extra: OutgoingHttpHeaders;
+  extra: HttpHeaders;
 }
 
 /**
  * Merges the user's headers over the SSE ones, once, at setup. A user header replaces a base header
  * of the same name (case-insensitively), except `Content-Type`: a stream is `text/event-stream`.
- * Names and values are checked as node:http would check them, so a CR or LF is refused here rather
- * than on the first request.
+ * Names and values are checked as HTTP fields (RFC 9110 §5), so a CR or LF is refused here
+ * rather than on the first request.
  */
 export function streamHeaders(
-  extra: StreamHeaders | undefined = {},
+  extra: HttpHeaders | undefined = {},
   vary: { origin?: boolean | undefined; encoding?: boolean | undefined } = {},
   caller = 'sse',
 ): HeadSet {
@@ -56,15 +69,9 @@ export function streamHeaders(
         `${caller}: options.headers must not set ${name}: connection headers are the server's to manage (and HTTP/2 forbids them)`,
       );
     }
-    try {
-      validateHeaderName(name);
-      for (const item of [value].flat()) validateHeaderValue(name, String(item));
-    } catch (error) {
-      throw new TypeError(
-        `${caller}: options.headers[${JSON.stringify(name)}] is not a valid HTTP header (CR, LF and other control characters are refused)`,
-        { cause: error },
-      );
-    }
+    checkHeaders(caller, (header) => `options.headers[${JSON.stringify(header)}]`, {
+      [name]: value,
+    });
     merged.set(name.toLowerCase(), [name, value]);
     own.set(name.toLowerCase(), [name, value]);
   }
@@ -81,9 +88,9 @@ export function streamHeaders(
   }
   // Streams are gzipped or not by Accept-Encoding (refusals never are).
   if (vary.encoding === true) addVary(merged, 'Accept-Encoding');
-  const plain = Object.freeze(Object.fromEntries(merged.values())) as OutgoingHttpHeaders;
+  const plain = Object.freeze(Object.fromEntries(merged.values())) as HttpHeaders;
   // HTTP/2 forbids connection-specific headers; HTTP/1.1 proxies want to be told to keep it open.
-  const keepAlive = Object.freeze({ ...plain, Connection: 'keep-alive' }) as OutgoingHttpHeaders;
-  const ownHeaders = Object.freeze(Object.fromEntries(own.values())) as OutgoingHttpHeaders;
+  const keepAlive = Object.freeze({ ...plain, Connection: 'keep-alive' }) as HttpHeaders;
+  const ownHeaders = Object.freeze(Object.fromEntries(own.values())) as HttpHeaders;
   return { keepAlive, plain, extra: ownHeaders };
 }

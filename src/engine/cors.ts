@@ -1,35 +1,17 @@
-import type { OutgoingHttpHeaders } from 'node:http';
-import type { SseRequest } from './http.js';
-import { describe } from './encode.js';
-
-/**
- * Cross-origin access to a stream, for pages served from another origin. Without it rx-sse sends
- * no CORS header, and a browser page on another origin cannot read the stream.
- */
-export interface CorsOptions {
-  /**
-   * The origins whose pages may read the stream: exact origins (`'https://app.example'`), `'*'`
-   * for any page (not with `credentials`), or a function that decides per request. A request
-   * from any other origin is refused with `403` before a stream opens. The `Origin` a request
-   * sends is only ever echoed back when this allows it.
-   */
-  origin: readonly string[] | '*' | ((origin: string, req: SseRequest) => boolean);
-  /** Lets the page send cookies (`new EventSource(url, { withCredentials: true })`). Defaults to `false`. */
-  credentials?: boolean | undefined;
-  /** Request headers a preflight may ask for. Defaults to `['Last-Event-ID', 'Authorization']`. */
-  allowHeaders?: readonly string[] | undefined;
-  /** Response headers the page may read. Defaults to none. */
-  exposeHeaders?: readonly string[] | undefined;
-  /** How long (s) a browser may reuse a preflight answer. Defaults to `600`. */
-  maxAge?: number | undefined;
-}
+import { describe } from '../describe.js';
+import type { CorsOptions } from '../options.js';
+import type { HttpHeaders, SseRequest } from '../types.js';
+import { isToken } from '../wire/httpField.js';
 
 /** A checked {@link CorsOptions}: what each request is answered with. */
 export interface CorsPolicy {
-  /** The CORS headers for a request; `null` when its origin is not allowed. */
-  headersFor(req: SseRequest): OutgoingHttpHeaders | null;
+  /**
+   * The CORS headers for a request that sent `origin` (`undefined`: no `Origin` header); `null`
+   * when its origin is not allowed.
+   */
+  headersFor(origin: string | undefined, req: SseRequest | Request): HttpHeaders | null;
   /** The extra headers of a preflight answer (with {@link CorsPolicy.headersFor}'s). */
-  preflight: OutgoingHttpHeaders;
+  preflight: Record<string, string>;
   /** Whether answers depend on `Origin`, so every response must say `Vary: Origin`. */
   varies: boolean;
 }
@@ -49,7 +31,7 @@ export function corsPolicy(options: CorsOptions): CorsPolicy {
     exposeHeaders = [],
     maxAge = 600,
   } = options;
-  let allows: (origin: string, req: SseRequest) => boolean;
+  let allows: (origin: string, req: SseRequest | Request) => boolean;
   if (origin === '*') {
     if (credentials) {
       throw new TypeError(
@@ -79,7 +61,7 @@ export function corsPolicy(options: CorsOptions): CorsPolicy {
     );
   }
   for (const name of [...allowHeaders, ...exposeHeaders] as unknown[]) {
-    if (typeof name !== 'string' || !/^[!#$%&'*+.^`|~\w-]+$/.test(name)) {
+    if (typeof name !== 'string' || !isToken(name)) {
       throw new TypeError(
         `sse: options.cors header names must be HTTP tokens (got ${describe(name)})`,
       );
@@ -87,12 +69,11 @@ export function corsPolicy(options: CorsOptions): CorsPolicy {
   }
 
   const wildcard = origin === '*';
-  const common: OutgoingHttpHeaders = {};
+  const common: Record<string, string> = {};
   if (credentials) common['Access-Control-Allow-Credentials'] = 'true';
   if (exposeHeaders.length > 0) common['Access-Control-Expose-Headers'] = exposeHeaders.join(', ');
   return {
-    headersFor(req) {
-      const sent = req.headers.origin;
+    headersFor(sent, req) {
       // Same-origin and non-browser requests send no Origin: nothing to allow or refuse.
       // (Vary: Origin is in every response's head; see `varies`.)
       if (sent === undefined) return {};
@@ -120,9 +101,4 @@ function checkOrigin(entry: unknown): void {
       `sse: options.cors.origin entries must be origins such as 'https://app.example', with no path or trailing slash (got ${describe(entry)})`,
     );
   }
-}
-
-/** True for a CORS preflight: an OPTIONS request that names the method it wants to make. */
-export function isPreflight(req: SseRequest): boolean {
-  return req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined;
 }

@@ -1,41 +1,23 @@
-import type { SseRequest } from './http.js';
 import type { TLSSocket } from 'node:tls';
-import { HttpError } from './errors.js';
-
-/** What a handler knows about the request whose stream it makes. */
-export interface SseContext {
-  /** The request as node:http (or node:http2's compat API) gave it. */
-  req: SseRequest;
-  /** The request's URL, absolute, for `pathname` and `searchParams`. */
-  url: URL;
-  /**
-   * Where the client wants to resume: the `Last-Event-ID` header, else the `lastEventId` query
-   * parameter (for clients that cannot set headers). `undefined` when absent, empty, or longer
-   * than `maxLastEventIdLength`: an id the server never issued is treated as no id at all.
-   */
-  lastEventId: string | undefined;
-  /**
-   * Aborts once the stream is over for any reason: the client went away, the server closed the
-   * socket, the stream completed or failed. Pass it to `fetch` and the like so their work stops too.
-   */
-  signal: AbortSignal;
-}
-
-/** Longest `Last-Event-ID` taken from a client, in UTF-16 code units. */
-export const defaultMaxLastEventIdLength = 1024;
+import { lastEventIdOf, defaultMaxLastEventIdLength } from '../engine/lastEventId.js';
+import type { EndableContext } from '../engine/config.js';
+import { HttpError } from '../errors.js';
+import type { SseContext, SseRequest } from '../types.js';
 
 /**
- * The context of one request. `url` and `signal` are made when first read (most handlers need
- * neither, and together they cost ~0.5 KB per open stream), yet they behave as plain fields: own,
- * enumerable (a `{ ...ctx }` copy has them) and assignable. A request URL that cannot be parsed
- * is a 400 all the same, at once.
+ * The context of one request on the node door. `url`, `signal` and `request` are made when first
+ * read (most handlers need none of them, and `url` and `signal` together cost ~0.5 KB per open
+ * stream), yet they behave as plain fields: own, enumerable (a `{ ...ctx }` copy has them) and
+ * assignable. A request URL that cannot be parsed is a 400 all the same, at once.
  */
-export class RequestContext implements SseContext {
+export class RequestContext implements SseContext, EndableContext {
   readonly req: SseRequest;
   readonly lastEventId: string | undefined;
   // Own accessors, defined in the constructor (shared functions, so no closure per request).
   declare url: URL;
   declare signal: AbortSignal;
+  declare request: Request;
+  #request: Request | undefined;
   /** `req.url` as it was when the request came: middleware may rewrite it later. */
   readonly #path: string;
   #url: URL | undefined;
@@ -69,6 +51,16 @@ export class RequestContext implements SseContext {
       },
       set(this: RequestContext, signal: AbortSignal): void {
         this.#signal = signal;
+      },
+    },
+    request: {
+      enumerable: true,
+      configurable: true,
+      get(this: RequestContext): Request {
+        return (this.#request ??= fetchRequestOf(this.req, this.url, this.signal));
+      },
+      set(this: RequestContext, request: Request): void {
+        this.#request = request;
       },
     },
   };
@@ -109,35 +101,6 @@ export class RequestContext implements SseContext {
   }
 }
 
-/**
- * Where a client wants to resume: the `Last-Event-ID` header as sent (read as UTF-8 where its
- * bytes are), else the `lastEventId` query parameter; `undefined` when absent, empty or too long.
- */
-export function lastEventIdOf(
-  header: string | null | undefined,
-  url: URL | undefined,
-  maxLength: number,
-): string | undefined {
-  const sent = utf8Header(header ?? undefined);
-  const raw = sent !== undefined && sent !== '' ? sent : url?.searchParams.get('lastEventId');
-  return raw && raw.length <= maxLength ? raw : undefined;
-}
-
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-/**
- * node:http reads header bytes as latin1, but a browser sends `Last-Event-ID` as UTF-8 (the id it
- * got, verbatim). Bytes that are valid UTF-8 are read as such; others are left as latin1.
- */
-function utf8Header(value: string | undefined): string | undefined {
-  if (value === undefined || !/[\u0080-\u00ff]/.test(value)) return value;
-  try {
-    return utf8.decode(Buffer.from(value, 'latin1'));
-  } catch {
-    return value;
-  }
-}
-
 // A Host header is a host and an optional port: no slash, query, fragment, userinfo or space.
 const hostPattern = /^[\w.~!$&'()*+,;=:%[\]-]+$/;
 
@@ -151,4 +114,18 @@ function urlText(req: SseRequest, path: string): string {
   // A Host header that is not a host must not cost the client its stream; the path still counts.
   const host = sentHost !== undefined && hostPattern.test(sentHost) ? sentHost : 'localhost';
   return `${scheme}://${host}${path}`;
+}
+
+/**
+ * A fetch `Request` with the method, URL and headers of a node request (no body: a stream's request
+ * has none to speak of), so one handler can read headers the same way on both doors. HTTP/2's
+ * pseudo-headers (`:path` and the like) are not headers, and are left out.
+ */
+function fetchRequestOf(req: SseRequest, url: URL, signal: AbortSignal): Request {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (name.startsWith(':') || value === undefined) continue;
+    for (const item of [value].flat()) headers.append(name, item);
+  }
+  return new Request(url, { method: req.method ?? 'GET', headers, signal });
 }

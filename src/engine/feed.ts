@@ -1,5 +1,5 @@
 import type { Unsubscribable } from 'rxjs';
-import type { SseEvent } from './event.js';
+import type { SseEvent } from '../types.js';
 
 /**
  * How a source can hand its events to `sse()` without an Observable pipeline per stream: an

@@ -1,0 +1,105 @@
+import { Subscriber, type Observable, type Unsubscribable } from 'rxjs';
+import { describe } from '../describe.js';
+import type { EncodeOptions } from '../options.js';
+import type { SseEvent } from '../types.js';
+import { encode } from '../wire/encode.js';
+import type { Feed } from './feed.js';
+
+/** What an {@link Intake} hands a stream's events, error and completion to. */
+export interface IntakeTarget {
+  event(event: SseEvent): void;
+  failed(error: unknown): void;
+  completed(): void;
+}
+
+/**
+ * A HEAD request's subscriber: it keeps an error of the synchronous window — the stream's, or an
+ * event's that cannot be encoded, as a GET would meet it — and writes nothing.
+ */
+export class Probe extends Subscriber<SseEvent> {
+  failure: { error: unknown } | undefined;
+  readonly #encodeOptions: EncodeOptions;
+
+  constructor(encodeOptions: EncodeOptions) {
+    // eslint-disable-next-line @typescript-eslint/no-deprecated -- see Intake
+    super();
+    this.#encodeOptions = encodeOptions;
+  }
+
+  protected override _next(event: SseEvent): void {
+    try {
+      encode(event, this.#encodeOptions);
+    } catch (error) {
+      this.error(error);
+    }
+  }
+
+  protected override _error(error: unknown): void {
+    this.failure = { error };
+    this.unsubscribe();
+  }
+}
+
+/**
+ * The subscriber of a stream (or the target of a channel's feed), handing what comes to its
+ * stream. A subscriber of our own, not an observer wrapped by `subscribe`: once it is closed
+ * (an encoding failure, an unsubscribe) even a synchronous source stops being pulled — and one
+ * object per stream instead of the observer, its wrapper and their closures.
+ *
+ * RxJS 7 marks Subscriber's constructor internal, "to be made internal in v8"; rxjs is a peer
+ * dependency of major 7, and this class is the one place that relies on it.
+ */
+export class Intake extends Subscriber<SseEvent> {
+  readonly #stream: IntakeTarget;
+
+  constructor(stream: IntakeTarget) {
+    // eslint-disable-next-line @typescript-eslint/no-deprecated -- see the class comment
+    super();
+    this.#stream = stream;
+  }
+
+  protected override _next(event: SseEvent): void {
+    this.#stream.event(event);
+  }
+
+  protected override _error(error: unknown): void {
+    try {
+      this.#stream.failed(error);
+    } finally {
+      this.unsubscribe();
+    }
+  }
+
+  protected override _complete(): void {
+    try {
+      this.#stream.completed();
+    } finally {
+      this.unsubscribe();
+    }
+  }
+}
+
+/**
+ * Subscribes `subscriber` to `stream`, or to its feed when there is one; returns what
+ * `subscribe()` threw (or the `TypeError` for an Observable-like that gave no Subscription).
+ * `name` names the handler in that error.
+ */
+export function subscribeTo(
+  stream: Observable<SseEvent>,
+  subscriber: Subscriber<SseEvent>,
+  feed: Feed | undefined,
+  name: () => string,
+): { error: unknown } | undefined {
+  try {
+    const subscription = feed === undefined ? stream.subscribe(subscriber) : feed(subscriber);
+    if (typeof (subscription as Partial<Unsubscribable> | undefined)?.unsubscribe !== 'function') {
+      throw new TypeError(
+        `rx-sse: ${name()} returned an Observable-like whose subscribe() gave ${describe(subscription)}, not a Subscription`,
+      );
+    }
+    if (feed !== undefined) subscriber.add(subscription);
+    return undefined;
+  } catch (error) {
+    return { error };
+  }
+}

@@ -1,0 +1,193 @@
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { Writable } from 'node:stream';
+import type { Gzip } from 'node:zlib';
+import type { Sink, SinkOwner } from '../engine/sink.js';
+import { logError } from '../engine/report.js';
+import type { CompressOptions } from '../options.js';
+import type { HttpHeaders, SseRequest, SseResponse } from '../types.js';
+import { createFlushingGzip } from './compress.js';
+import { isHttp2 } from './http.js';
+import { refuse } from './refuse.js';
+
+/**
+ * The engine's {@link Sink} on node: a `ServerResponse` (HTTP/1) or node:http2's compat response,
+ * which writes, drains and flushes its head the same way.
+ *
+ * The response owns its connection by the time a sink is made (the door holds a pipelined request
+ * until it does), so its `'close'` comes when the socket's does; on HTTP/2, when its stream's does.
+ * Nothing is listened for on the socket, which pipelined requests and HTTP/2 streams share. With
+ * `gzip`, bytes go through a gzip stream piped to the response, flushed per write (so per turn);
+ * what the compressor holds is owed too, and it is destroyed with the response.
+ */
+export class NodeSink implements Sink {
+  readonly #req: SseRequest;
+  readonly #res: ServerResponse;
+  readonly #head: HttpHeaders;
+  readonly #extra: HttpHeaders;
+  readonly #gzipOptions: CompressOptions | undefined;
+  #owner: SinkOwner | undefined;
+  /** Where bytes are written: the response, or a gzip stream piped to it (from `open`). */
+  #out: Writable;
+  #gzip: Gzip | undefined;
+  // The two callbacks node's events need, made once per stream.
+  readonly #onClose = (): void => {
+    this.#owner?.left();
+  };
+  readonly #onDrain = (): void => {
+    this.#owner?.drained();
+  };
+
+  /** `head`: the stream's headers; `extra`: what a refusal carries (the listener's own headers). */
+  constructor(
+    req: SseRequest,
+    res: SseResponse,
+    head: HttpHeaders,
+    extra: HttpHeaders,
+    gzip: CompressOptions | undefined,
+  ) {
+    this.#req = req;
+    // node:http2's compat response writes, drains and flushes its head the same way; its types
+    // just lack `flushHeaders`.
+    this.#res = res as ServerResponse;
+    this.#out = this.#res;
+    this.#head = head;
+    this.#extra = extra;
+    this.#gzipOptions = gzip;
+  }
+
+  get gone(): boolean {
+    // (On HTTP/2, `req.socket.destroyed` is the stream's.) The client left before the handler was
+    // called: 'close' has been.
+    return this.#req.socket.destroyed;
+  }
+
+  listen(owner: SinkOwner): void {
+    this.#owner = owner;
+    const res = this.#res;
+    res.on('close', this.#onClose);
+    // A write racing a departing client fails with EPIPE or ECONNRESET: a normal ending, not an
+    // error. The listener stays for the response's life, since such an error can come after end().
+    res.on('error', ignoreDeparture);
+    res.on('drain', this.#onDrain);
+  }
+
+  owed(): number {
+    const gzip = this.#gzip;
+    return (
+      this.#res.writableLength +
+      (gzip === undefined ? 0 : gzip.writableLength + gzip.readableLength)
+    );
+  }
+
+  open(first: string): boolean {
+    const res = this.#res;
+    const head = keepingVary(res, this.#head as OutgoingHttpHeaders);
+    if (this.#gzipOptions === undefined) {
+      res.writeHead(200, head);
+    } else {
+      res.writeHead(200, { ...head, 'Content-Encoding': 'gzip' });
+      const compressor = createFlushingGzip(this.#gzipOptions);
+      this.#gzip = compressor;
+      // However the response ends — a client leaving after end() while the compressor still
+      // holds a backlog included — the compressor's memory goes with it.
+      res.once('close', () => compressor.destroy());
+      // A failure of the compressor ends this response, as a socket error would.
+      compressor.on('error', (error) => {
+        logError(error);
+        res.destroy();
+      });
+      res.off('drain', this.#onDrain);
+      compressor.on('drain', this.#onDrain);
+      compressor.pipe(res);
+      this.#out = compressor;
+    }
+    if (first !== '') return this.#out.write(first);
+    res.flushHeaders();
+    return true;
+  }
+
+  write(chunk: string): boolean {
+    return this.#out.write(chunk);
+  }
+
+  end(hangUp: boolean): void {
+    const res = this.#res;
+    this.#detach();
+    // A gzip stream ends the response once its last bytes are through (it is piped).
+    this.#out.end();
+    // A keep-alive socket would otherwise idle on until its timeout, holding server.close().
+    // An HTTP/2 session is shared by other streams: closing it is the server's business.
+    if (hangUp && !isHttp2(this.#req)) {
+      const socket = res.socket;
+      res.once('finish', () => socket?.end());
+    }
+  }
+
+  refuse(error: unknown): void {
+    this.#detach();
+    refuse(this.#res, error, this.#extra as OutgoingHttpHeaders);
+  }
+
+  drop(cut: boolean): void {
+    this.#detach();
+    // The compressor's memory goes now, not when the collector finds it.
+    this.#gzip?.destroy();
+    if (cut) this.#res.destroy();
+  }
+
+  settled(done: () => void): void {
+    const res = this.#res;
+    if (res.writableFinished || res.destroyed) {
+      done();
+      return;
+    }
+    let counted = false;
+    const once = (): void => {
+      if (counted) return;
+      counted = true;
+      done();
+    };
+    res.once('finish', once);
+    res.once('close', once);
+  }
+
+  destroy(): void {
+    this.#res.destroy();
+  }
+
+  /** The stream is over: nothing more is told to it. */
+  #detach(): void {
+    this.#owner = undefined;
+    this.#res.off('close', this.#onClose);
+    this.#out.off('drain', this.#onDrain);
+  }
+}
+
+/**
+ * The head with a `Vary` that also keeps what earlier middleware set on `res` (say, the `cors`
+ * package's `Vary: Origin`): `writeHead` would otherwise replace it. Costs nothing without one.
+ */
+function keepingVary(res: ServerResponse, headers: OutgoingHttpHeaders): OutgoingHttpHeaders {
+  const before = res.getHeader('vary');
+  if (before === undefined) return headers;
+  const name = Object.keys(headers).find((key) => key.toLowerCase() === 'vary');
+  if (name === undefined) return headers;
+  const values = new Map<string, string>();
+  for (const item of [before, headers[name]].flat().join(',').split(',')) {
+    const value = item.trim();
+    if (value !== '') values.set(value.toLowerCase(), value);
+  }
+  return { ...headers, [name]: [...values.values()].join(', ') };
+}
+
+const departures = new Set([
+  'EPIPE',
+  'ECONNRESET',
+  'ERR_STREAM_DESTROYED',
+  'ERR_STREAM_WRITE_AFTER_END',
+]);
+
+/** Listens for errors on a response: a departed client is normal, anything else is logged. */
+function ignoreDeparture(error: NodeJS.ErrnoException): void {
+  if (!departures.has(error.code ?? '')) logError(error);
+}
