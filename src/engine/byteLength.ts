@@ -11,6 +11,8 @@ const utf8Length: (text: string) => number =
 /** The UTF-8 bytes of `frame`; the last one asked about is remembered. */
 export function byteLength(frame: string): number {
   if (frame !== lastFrame) {
+    // Remembered for this turn only: a finished turn's frame (a replay can be megabytes) is let go.
+    if (lastFrame === '') queueMicrotask(forget);
     lastFrame = frame;
     lastFrameBytes = utf8Length(frame);
   }
@@ -31,4 +33,9 @@ function countUtf8(text: string): number {
     } else bytes += 2;
   }
   return bytes;
+}
+
+function forget(): void {
+  lastFrame = '';
+  lastFrameBytes = 0;
 }
