@@ -1,4 +1,4 @@
-import { constants, createGzip, type Gzip } from 'node:zlib';
+import type { Gzip } from 'node:zlib';
 import type { CompressOptions } from '../options.js';
 
 /**
@@ -20,7 +20,13 @@ export function acceptsGzip(header: string | string[] | undefined): boolean {
   return gzip === undefined ? star : gzip > 0;
 }
 
-/** A gzip stream that flushes what it is given at once, with the chosen memory settings. */
+/**
+ * A gzip stream that flushes what it is given at once, with the chosen memory settings. node:zlib
+ * is loaded when the first compressed stream opens, not imported: `rx-sse` is then free of node
+ * modules at load time, so the fetch door runs on runtimes without them (workerd without
+ * `nodejs_compat`). `process.getBuiltinModule` is in every node rx-sse supports (≥ 20.16).
+ */
 export function createFlushingGzip(options: CompressOptions): Gzip {
-  return createGzip({ ...options, flush: constants.Z_SYNC_FLUSH });
+  const zlib = process.getBuiltinModule('node:zlib');
+  return zlib.createGzip({ ...options, flush: zlib.constants.Z_SYNC_FLUSH });
 }

@@ -1,11 +1,7 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { Admission } from '../engine/admission.js';
 import { logError } from '../engine/report.js';
-import type { StreamRequest } from '../engine/config.js';
-import type { SseContext, SseRequest, SseResponse } from '../types.js';
-import { RequestContext } from './context.js';
-import { acceptsGzip } from './compress.js';
-import { wantsKeepAlive } from './http.js';
+import type { SseRequest, SseResponse } from '../types.js';
 import { NodeSink } from './nodeSink.js';
 import { refuse } from './refuse.js';
 import { whenAttached } from './whenAttached.js';
@@ -24,7 +20,7 @@ export type NodeDoor = (
  */
 export function nodeDoor(admission: Admission): NodeDoor {
   const { settings, stats, refusals } = admission;
-  const { cors, heads, compress } = settings;
+  const { cors, heads } = settings;
   const { addressOf } = settings;
 
   const turnAway = (res: SseResponse, error: unknown): void => {
@@ -66,36 +62,8 @@ export function nodeDoor(admission: Admission): NodeDoor {
     // then: with 10 GETs in one write, one stream is served at a time, each under the limits
     // and the shutdown as they stand when its turn comes. Past 16 waiting, the connection goes.
     whenAttached(req, res, () => {
-      const gzip =
-        compress !== undefined && acceptsGzip(req.headers['accept-encoding'])
-          ? compress
-          : undefined;
-      const head = wantsKeepAlive(req) ? heads.keepAlive : heads.plain;
-      const sink = new NodeSink(req, res, head, heads.extra, gzip);
-      admission.admit(sink, new NodeRequest(req, settings.maxLastEventIdLength), address);
+      const sink = new NodeSink(req, res, settings);
+      admission.admit(sink, sink, address);
     });
   };
-}
-
-/** A node request as the engine sees it. */
-class NodeRequest implements StreamRequest<SseContext> {
-  readonly #req: SseRequest;
-  readonly #maxLastEventIdLength: number;
-
-  constructor(req: SseRequest, maxLastEventIdLength: number) {
-    this.#req = req;
-    this.#maxLastEventIdLength = maxLastEventIdLength;
-  }
-
-  get method(): string {
-    return this.#req.method ?? 'GET';
-  }
-
-  name(): string {
-    return `${this.#req.method ?? ''} ${this.#req.url ?? ''}`;
-  }
-
-  context(): RequestContext {
-    return new RequestContext(this.#req, this.#maxLastEventIdLength);
-  }
 }
