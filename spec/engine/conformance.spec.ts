@@ -1,0 +1,335 @@
+import { expect } from 'chai';
+import fc from 'fast-check';
+import { get } from 'node:http';
+import {
+  lastValueFrom,
+  Observable,
+  toArray,
+  VirtualAction,
+  VirtualTimeScheduler,
+  type SchedulerLike,
+} from 'rxjs';
+import { sse, type SseEvent, type SseListener } from 'rx-sse';
+import { heartbeatFrame, toFrames } from 'rx-sse/testing';
+import { startServer, type TestServer } from '../support/server.js';
+
+// One engine behind two doors, and toFrames as the reference of the bytes: for any events, in any
+// grouping into turns, the node door's body, the fetch door's body and toFrames's frames are the
+// same bytes. With heartbeats, the server's sweep beats after ¾ to all of the period idle while
+// toFrames beats at exactly the period: every other frame is the same, at the same virtual time.
+
+/** Text with line breaks of every kind anywhere, non-ASCII, astral and lone surrogates. */
+const text = fc
+  .array(
+    fc.oneof(
+      fc.string({ unit: 'grapheme', maxLength: 6 }),
+      fc.string({ unit: 'binary', maxLength: 6 }),
+      fc.constantFrom('\n', '\r', '\r\n', '\n\n', 'é', '日本', '😀', '\ud800', '\udfff', ' ', ':'),
+    ),
+    { maxLength: 6 },
+  )
+  .map((parts) => parts.join(''));
+
+/** An event name: anything but CR and LF. */
+const name = fc.string({ unit: 'grapheme', maxLength: 8 }).filter((s) => !/[\r\n]/.test(s));
+
+/** An id `encode` accepts: a number, or text with no control character nor edge whitespace. */
+const id = fc.oneof(
+  fc.integer(),
+  fc.double({ noNaN: true, noDefaultInfinity: true }),
+  fc
+    .array(fc.constantFrom('a', 'Z', '7', ' ', '\t', 'é', '日', '😀', '-', ':'), { maxLength: 6 })
+    .map((chars) => chars.join(''))
+    .filter((s) => !/^[ \t]|[ \t]$/.test(s)),
+);
+
+const event: fc.Arbitrary<SseEvent> = fc
+  .record(
+    {
+      data: fc.oneof(text, fc.jsonValue({ maxDepth: 2 })),
+      event: name,
+      id,
+      retry: fc.nat(),
+      comment: text,
+    },
+    { requiredKeys: [] },
+  )
+  .filter((e) => Object.keys(e).length > 0);
+
+/**
+ * A turn's events, and how that turn is reached from the one before: in the same turn
+ * (`sync`; the first turn then runs inside subscribe), after a microtask, or after a macrotask.
+ */
+interface Turn {
+  gap: 'sync' | 'microtask' | 'macrotask';
+  events: SseEvent[];
+}
+
+const turns: fc.Arbitrary<Turn[]> = fc.array(
+  fc.record({
+    gap: fc.constantFrom('sync', 'microtask', 'macrotask'),
+    events: fc.array(event, { maxLength: 5 }),
+  }),
+  { maxLength: 6 },
+);
+
+/** Emits `script`'s turns, each after its gap, then completes (after one more macrotask or not). */
+function play(script: Turn[], lastGap: boolean): Observable<SseEvent> {
+  return new Observable<SseEvent>((subscriber) => {
+    void (async () => {
+      for (const { gap, events } of script) {
+        if (gap === 'microtask') await Promise.resolve();
+        else if (gap === 'macrotask') await new Promise((resolve) => setImmediate(resolve));
+        for (const e of events) {
+          if (subscriber.closed) return;
+          subscriber.next(e);
+        }
+      }
+      if (lastGap) await new Promise((resolve) => setImmediate(resolve));
+      subscriber.complete();
+    })();
+  });
+}
+
+/** The node door's body, as bytes, read whole by node's own client. */
+function nodeBody(origin: string): Promise<{ status: number; type: string; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    get(origin, { agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        resolve({
+          status: res.statusCode ?? 0,
+          type: res.headers['content-type'] ?? '',
+          body: Buffer.concat(chunks),
+        });
+      });
+      res.on('error', reject);
+    }).on('error', reject);
+  });
+}
+
+/** Turns to let the writer's microtask and the body's reads run. */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+describe('the engine: both doors write exactly what toFrames says', function () {
+  this.timeout(60_000);
+  let server: TestServer;
+  /** The listener the node server serves for the current run. */
+  let current: SseListener | undefined;
+  before(async () => {
+    server = await startServer((req, res) => {
+      current!(req, res);
+    });
+  });
+  after(() => server.close());
+
+  it('should write the same bytes on the node door, the fetch door and toFrames, for any events and turns', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        turns,
+        fc.boolean(),
+        fc.option(fc.nat({ max: 100_000 }), { nil: undefined }),
+        async (script, lastGap, retry) => {
+          const options = { heartbeat: false as const, retry };
+          const listener = sse(() => play(script, lastGap), options);
+          current = listener;
+          const expected = Buffer.from(
+            (await lastValueFrom(toFrames(play(script, lastGap), options).pipe(toArray()))).join(
+              '',
+            ),
+            'utf8',
+          );
+          const node = await nodeBody(server.origin);
+          const response = await listener.fetch(new Request('http://x/'));
+          const fetched = Buffer.from(await response.arrayBuffer());
+          expect([node.status, node.type]).to.deep.equal([200, 'text/event-stream; charset=utf-8']);
+          expect([response.status, response.headers.get('content-type')]).to.deep.equal([
+            200,
+            'text/event-stream; charset=utf-8',
+          ]);
+          // As text first, for a readable difference; then byte for byte.
+          expect(node.body.toString('utf8')).to.equal(expected.toString('utf8'));
+          expect(fetched.toString('utf8')).to.equal(expected.toString('utf8'));
+          expect(node.body.equals(expected)).to.equal(true);
+          expect(fetched.equals(expected)).to.equal(true);
+          expect(listener.stats.open).to.equal(0);
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+});
+
+/** A frame and the virtual time it was written at. */
+interface Timed {
+  at: number;
+  frame: string;
+}
+
+/** Events at virtual times (ms after subscribe), then completion at `end`. */
+interface Timeline {
+  events: { at: number; event: SseEvent }[];
+  end: number;
+  retry: number | undefined;
+}
+
+const period = 1000;
+
+const timeline: fc.Arbitrary<Timeline> = fc
+  .record({
+    gaps: fc.array(fc.record({ gap: fc.nat({ max: 2.6 * period }), data: text }), {
+      maxLength: 8,
+    }),
+    end: fc.nat({ max: 2.6 * period }),
+    retry: fc.option(fc.nat({ max: 100_000 }), { nil: undefined }),
+  })
+  .map(({ gaps, end, retry }) => {
+    let at = 0;
+    const events = gaps.map(({ gap, data }, i) => ({ at: (at += gap), event: { id: i, data } }));
+    return { events, end: at + end, retry };
+  });
+
+/** `line`'s events at their virtual times on `scheduler`, then completion. */
+function scheduled(line: Timeline, scheduler: SchedulerLike): Observable<SseEvent> {
+  return new Observable<SseEvent>((subscriber) => {
+    for (const { at, event: e } of line.events) {
+      subscriber.add(scheduler.schedule(() => subscriber.next(e), at));
+    }
+    subscriber.add(scheduler.schedule(() => subscriber.complete(), line.end));
+  });
+}
+
+/** Splits text into whole frames (each ends in a blank line; none holds one inside). */
+function framer(): (text: string) => string[] {
+  let rest = '';
+  return (chunk) => {
+    rest += chunk;
+    const parts = rest.split('\n\n');
+    rest = parts.pop()!;
+    return parts.map((part) => `${part}\n\n`);
+  };
+}
+
+/**
+ * Serves `line` through the fetch door with `options.scheduler` a VirtualTimeScheduler, stepping
+ * virtual time from one scheduled action to the next and letting the writer and the body run in
+ * between: every frame read, with the virtual time it came at, and when the body ended.
+ */
+async function fetchTimed(line: Timeline): Promise<{ frames: Timed[]; endedAt: number }> {
+  const scheduler = new VirtualTimeScheduler(VirtualAction, 0);
+  const listener = sse(() => scheduled(line, scheduler), {
+    heartbeat: period,
+    retry: line.retry,
+    scheduler,
+  });
+  const response = await listener.fetch(new Request('http://x/'));
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  const split = framer();
+  const frames: Timed[] = [];
+  let endedAt: number | undefined;
+  const reading = (async () => {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) {
+        endedAt = scheduler.frame;
+        return;
+      }
+      for (const frame of split(decoder.decode(value, { stream: true })))
+        frames.push({ at: scheduler.frame, frame });
+    }
+  })();
+  await nextTurn();
+  const limit = line.end + 2 * period;
+  while (endedAt === undefined) {
+    const next = scheduler.actions[0];
+    if (next === undefined) throw new Error('nothing is scheduled, yet the body has not ended');
+    if (next.delay > limit) throw new Error(`the body had not ended at ${limit} ms virtual`);
+    scheduler.maxFrames = next.delay;
+    scheduler.flush();
+    await nextTurn();
+  }
+  await reading;
+  return { frames, endedAt };
+}
+
+/** `text` as it comes back from its UTF-8 bytes (a lone surrogate is U+FFFD). */
+const asSent = (text: string): string => new TextDecoder().decode(new TextEncoder().encode(text));
+
+/** toFrames's frames for `line`, as they read once sent, with their virtual times. */
+function referenceTimed(line: Timeline): Timed[] {
+  const scheduler = new VirtualTimeScheduler(VirtualAction, line.end + 2 * period);
+  const frames: Timed[] = [];
+  toFrames(
+    scheduled(line, scheduler),
+    { heartbeat: period, retry: line.retry },
+    scheduler,
+  ).subscribe((frame) => frames.push({ at: scheduler.frame, frame: asSent(frame) }));
+  scheduler.flush();
+  return frames;
+}
+
+/** Each heartbeat's idle time: since the frame before it, or the open (virtual 0). */
+function heartbeatIdles(frames: Timed[]): number[] {
+  return frames.flatMap(({ at, frame }, i) =>
+    frame === heartbeatFrame ? [at - (i === 0 ? 0 : frames[i - 1]!.at)] : [],
+  );
+}
+
+describe('the engine: heartbeats on virtual time', function () {
+  this.timeout(30_000);
+
+  it('should write the frames toFrames does, at the same times, beating after ¾ to all of the period idle', async () => {
+    await fc.assert(
+      fc.asyncProperty(timeline, async (line) => {
+        const { frames, endedAt } = await fetchTimed(line);
+        const reference = referenceTimed(line);
+        const notBeats = (list: Timed[]) => list.filter((t) => t.frame !== heartbeatFrame);
+        expect(notBeats(frames)).to.deep.equal(notBeats(reference));
+        // The server: a heartbeat after ¾ to all of the period idle…
+        for (const idle of heartbeatIdles(frames)) {
+          expect(idle).to.be.within(0.75 * period, period);
+        }
+        // …and never more than the period without a frame, from the open to the end.
+        const times = [0, ...frames.map((t) => t.at), endedAt];
+        for (let i = 1; i < times.length; i++) {
+          expect(times[i]! - times[i - 1]!).to.be.at.most(period);
+        }
+        expect(endedAt).to.equal(line.end);
+        // toFrames: a heartbeat exactly at the period.
+        for (const idle of heartbeatIdles(reference)) expect(idle).to.equal(period);
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('should beat at ¾ of the period after a frame written just before a sweep', async () => {
+    // Sweeps at 250, 500, 750… ms: an event at 240 ms is idle 760 ms at the sweep of 1000 ms,
+    // where toFrames waits until 1240 ms; one at 260 ms gets its beat at 1250 ms (990 ms idle).
+    const line: Timeline = {
+      events: [
+        { at: 240, event: { data: 'a' } },
+        { at: 1100, event: { data: 'b' } },
+        { at: 1110, event: { data: 'c' } },
+      ],
+      end: 2200,
+      retry: undefined,
+    };
+    const { frames, endedAt } = await fetchTimed(line);
+    expect(frames).to.deep.equal([
+      { at: 240, frame: 'data: a\n\n' },
+      { at: 1000, frame: heartbeatFrame },
+      { at: 1100, frame: 'data: b\n\n' },
+      { at: 1110, frame: 'data: c\n\n' },
+      { at: 2000, frame: heartbeatFrame },
+    ]);
+    expect(endedAt).to.equal(2200);
+    expect(referenceTimed(line)).to.deep.equal([
+      { at: 240, frame: 'data: a\n\n' },
+      { at: 1100, frame: 'data: b\n\n' },
+      { at: 1110, frame: 'data: c\n\n' },
+      { at: 2110, frame: heartbeatFrame },
+    ]);
+  });
+});
