@@ -80,8 +80,6 @@ export class Stream<C> implements LiveStream, SinkOwner, IntakeTarget {
     }
   }
 
-  // LiveStream: the listener's shutdown and heartbeat sweep.
-
   shutdown(last: SseEvent | undefined): void {
     if (this.#state === 'done') return;
     if (this.#state !== 'open') {
@@ -104,8 +102,6 @@ export class Stream<C> implements LiveStream, SinkOwner, IntakeTarget {
     this.#sink.destroy();
   }
 
-  // SinkOwner: what the runtime tells the stream.
-
   drained(): void {
     this.#writer.drained();
   }
@@ -113,8 +109,6 @@ export class Stream<C> implements LiveStream, SinkOwner, IntakeTarget {
   left(): void {
     this.#finish('client', { how: 'drop' });
   }
-
-  // IntakeTarget: what the subscription hands the stream.
 
   /** An event of the stream: encoded (a lookup, for a channel's) and queued. */
   event(event: SseEvent): void {
@@ -136,7 +130,7 @@ export class Stream<C> implements LiveStream, SinkOwner, IntakeTarget {
 
   completed(): void {
     if (this.#state === 'subscribing') this.#early = 'complete';
-    else this.#finish('complete', { how: 'end', last: undefined, hangUp: false });
+    else this.#finish('complete', completion);
   }
 
   #write(frame: string, event: boolean): void {
@@ -188,8 +182,7 @@ export class Stream<C> implements LiveStream, SinkOwner, IntakeTarget {
     this.#writer.open();
     // After the head, as its doc says: a hook that ends the stream ends an open one.
     if (this.#ctx !== undefined) callHook(config.onConnect, this.#ctx);
-    if (early === 'complete')
-      this.#finish('complete', { how: 'end', last: undefined, hangUp: false });
+    if (early === 'complete') this.#finish('complete', completion);
   }
 
   /**
@@ -212,7 +205,7 @@ export class Stream<C> implements LiveStream, SinkOwner, IntakeTarget {
     // Not a stream: no figures, no hooks.
     this.#state = 'head';
     this.#writer.open();
-    this.#finish('complete', { how: 'end', last: undefined, hangUp: false });
+    this.#finish('complete', completion);
   }
 
   /** Subscribes `subscriber` to the stream, or to its feed when there is one. */
@@ -307,3 +300,6 @@ type Ending =
   | { how: 'end'; last: SseEvent | undefined; hangUp: boolean }
   | { how: 'refuse'; error: unknown }
   | { how: 'drop' };
+
+/** The ending of a stream that completed: what is queued, then the end. */
+const completion: Ending = { how: 'end', last: undefined, hangUp: false };
