@@ -9,7 +9,10 @@
 //   npm run bench -- clients=1000 count=2000 size=100 perTick=10 rounds=3 idle=10000
 //                    latencyClients=200 latencyRounds=5 rate=100 seconds=10 chart=10,100,1000,5000
 //                    scenarios=fanout,chart,idle,latency,redis,encode  out=bench/results
-//                    modes=naive,joined,sse,channel,better-sse   (the fan-out's servers)
+//                    modes=naive,joined,sse,channel,better-sse   (the fan-out's servers; also
+//                      fetch, fetch-channel: sse and channel served by listener.fetch behind
+//                      @hono/node-server)
+//                    idleModes=naive,sse,fetch,channel,better-sse   (the idle scenario's servers)
 //                    profile=<dir>   (a CPU profile of each server process, for DevTools)
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -47,6 +50,7 @@ const scenarios = new Set(
 );
 const out = args['out'] ?? (smoke ? '' : fileURLToPath(new URL('./results', import.meta.url)));
 const fanoutModes = (args['modes'] ?? 'naive,joined,sse,channel,better-sse').split(',');
+const idleModes = (args['idleModes'] ?? 'naive,sse,fetch,channel,better-sse').split(',');
 
 // ---------------------------------------------------------------------------------------------
 // Server processes
@@ -320,11 +324,12 @@ try {
   }
 
   if (scenarios.has('idle')) {
-    const modes = ['naive', 'sse', 'channel', 'better-sse'];
-    const results = await alternate(modes, Math.min(settings.rounds, 2), (mode) =>
+    const results = await alternate(idleModes, Math.min(settings.rounds, 2), (mode) =>
       idleMemory(mode, settings.idle),
     );
     const base = median(results.get('naive') ?? []);
+    // The fetch door beside the node door that serves the same stream.
+    const nodeDoor: Record<string, string> = { fetch: 'sse', 'fetch-channel': 'channel' };
     say();
     say(
       `## Idle: ${settings.idle.toLocaleString('en')} open streams, nothing sent (RSS per connection)`,
@@ -336,6 +341,14 @@ try {
       say(`| ${mode} | ${(median(runs) / 1024).toFixed(1)} KB | ${ratio(median(runs), base)} |`);
     say();
     say('rx-sse runs with its defaults (a heartbeat every 15 s); the naive loop has none.');
+    for (const [mode, node] of Object.entries(nodeDoor)) {
+      const fetched = results.get(mode);
+      const served = results.get(node);
+      if (fetched === undefined || served === undefined) continue;
+      say(
+        `The fetch door (${mode}: listener.fetch behind @hono/node-server) holds ${ratio(median(fetched), median(served))} the node door's (${node}) memory per stream.`,
+      );
+    }
   }
 
   if (scenarios.has('latency')) {

@@ -6,6 +6,9 @@
 //     sse         rx-sse's sse(), every client subscribed to one shared Subject
 //     channel     rx-sse's in-memory channel, through sse()
 //     redis       rx-sse's Redis channel, through sse()   (argv[3]: the Redis URL)
+//     fetch       the sse mode's stream, served by sse()'s fetch door (`listener.fetch`) behind
+//                 @hono/node-server, as a fetch runtime on node serves it
+//     fetch-channel  the channel mode's stream, through the same fetch door
 //     better-sse  better-sse's createSession + Channel.broadcast
 //
 // Every mode sends the same head and, per event, `id: <ms>-<i>\ndata: <i> <padding>\n\n`: the
@@ -17,9 +20,10 @@
 // → broadcasts `count` events, `perTick` per turn (or `rate` per second, each stamped with the
 // time it was sent), and replies once all are handed over; { cmd: 'cpu' } → CPU ms since the
 // publish began; { cmd: 'memory' } → RSS after a full GC.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { createAdaptorServer } from '@hono/node-server';
 import { createChannel as betterChannel, createSession } from 'better-sse';
 import { createClient } from 'redis';
 import { Subject } from 'rxjs';
@@ -36,9 +40,13 @@ const head = {
   Connection: 'keep-alive',
 };
 
-/** What one mode provides: a request listener, how many streams are open, and a broadcast. */
+/**
+ * What one mode provides: a request listener (or a fetch handler, served by @hono/node-server),
+ * how many streams are open, and a broadcast.
+ */
 interface Mode {
   listener: (req: IncomingMessage, res: ServerResponse) => void;
+  fetch?: (request: Request) => Promise<Response>;
   open(): number;
   /** Sends one event (number `i`, data `data`) to every client. */
   send(i: number, data: string): void;
@@ -78,11 +86,13 @@ function rawLoop(joined: boolean): Mode {
   };
 }
 
-function sseSubject(): Mode {
+/** `door`: 'fetch' serves the same listener through `listener.fetch` instead of node:http. */
+function sseSubject(door: 'node' | 'fetch'): Mode {
   const events = new Subject<SseEvent>();
   const listener = sse(() => events, { maxBufferedBytes: 64 << 20 });
   return {
     listener,
+    ...(door === 'fetch' ? { fetch: listener.fetch } : {}),
     open: () => listener.stats.open,
     send: (i, data) => {
       events.next({ id: idOf(i), data });
@@ -90,10 +100,11 @@ function sseSubject(): Mode {
   };
 }
 
-function sseChannel(channel: SseChannel): Mode {
+function sseChannel(channel: SseChannel, door: 'node' | 'fetch' = 'node'): Mode {
   const listener = sse((ctx) => channel.stream(ctx), { maxBufferedBytes: 64 << 20 });
   return {
     listener,
+    ...(door === 'fetch' ? { fetch: listener.fetch } : {}),
     open: () => listener.stats.open,
     send: (_i, data) => {
       void channel.send(data);
@@ -124,9 +135,13 @@ async function pick(): Promise<Mode> {
     case 'joined':
       return rawLoop(true);
     case 'sse':
-      return sseSubject();
+      return sseSubject('node');
+    case 'fetch':
+      return sseSubject('fetch');
     case 'channel':
       return sseChannel(createChannel({ maxEvents: 1000 }));
+    case 'fetch-channel':
+      return sseChannel(createChannel({ maxEvents: 1000 }), 'fetch');
     case 'redis': {
       const client = createClient({ url: redisUrl });
       client.on('error', () => undefined);
@@ -143,7 +158,12 @@ async function pick(): Promise<Mode> {
 }
 
 const chosen = await pick();
-const server = createServer(chosen.listener);
+// The fetch modes: @hono/node-server turns each node request into a `Request` and writes the
+// `Response`'s ReadableStream back, as `serve({ fetch: listener.fetch })` does for an app on node.
+const server =
+  chosen.fetch === undefined
+    ? createServer(chosen.listener)
+    : (createAdaptorServer({ fetch: chosen.fetch, overrideGlobalObjects: false }) as Server);
 server.keepAliveTimeout = 0;
 server.headersTimeout = 0;
 server.requestTimeout = 0;
