@@ -1,6 +1,6 @@
 import { dataText, encode, withFrame } from '../wire/encode.js';
 import type { SseEvent } from '../wire/event.js';
-import { parseId } from '../channel/eventId.js';
+import { originId, parseId, type EventId } from '../channel/eventId.js';
 import type { ChannelEvent } from '../channel/types.js';
 
 // How an event is stored in a Redis stream entry, so that other languages can publish too:
@@ -8,6 +8,17 @@ import type { ChannelEvent } from '../channel/types.js';
 //   e  event type     d  data, as text     j  '1' when d is serialized (JSON), not a plain string
 //   c  comment        r  retry (ms)
 // Every field is optional except p.
+
+/** A stream entry as node-redis gives it. */
+export interface RawEntry {
+  id: string;
+  message: Record<string, string>;
+}
+
+/** The id stored before an entry (its `p`), read without decoding the rest. */
+export function previousOf(raw: RawEntry): EventId {
+  return parseId(raw.message['p'] ?? '') ?? originId;
+}
 
 /** The field/value list stored for an event (without `p`, which the publish script adds). */
 export function toFields(event: ChannelEvent, serialize: (data: unknown) => string): string[] {

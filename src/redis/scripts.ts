@@ -1,4 +1,5 @@
 import type { RedisClientType } from 'redis';
+import { parseId, type EventId } from '../channel/eventId.js';
 
 // The id before the next one: the newest entry's, else (a stream emptied by trimming) the last
 // id Redis generated, else 0-0 for a stream that does not exist yet.
@@ -38,8 +39,6 @@ end
 return id
 `;
 
-export const lastIdScript = lastIdLua;
-
 /**
  * Runs a script with EVAL, whose command goes out at the call: publishes run in the order they
  * were made. EVALSHA would save sending the script's text, but its fallback after NOSCRIPT (on
@@ -54,4 +53,16 @@ export function runScript(
   args: string[],
 ): Promise<unknown> {
   return client.eval(script, { keys, arguments: args });
+}
+
+/** The last id Redis generated for the stream (0-0 for none), which rx-sse must be able to order. */
+export async function readLastId(client: RedisClientType, key: string): Promise<EventId> {
+  const last = String(await runScript(client, lastIdLua, [key], []));
+  const id = parseId(last);
+  if (id === undefined) {
+    throw new TypeError(
+      `createRedisChannel: the last id of ${key}, ${last}, is beyond 2^53, which rx-sse cannot order`,
+    );
+  }
+  return id;
 }
