@@ -2,10 +2,10 @@
 // process of its runtime on 127.0.0.1 and read by real clients over TCP.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { EventSource } from 'eventsource';
+import { freePort } from '../support/port.js';
 import { requireProgram } from '../support/program.js';
 
 /** The repo's root: the samples run from it, so `rx-sse` and `rxjs` resolve to its node_modules. */
@@ -87,20 +87,6 @@ async function answerOf(url: string): Promise<string | undefined> {
   } catch {
     return undefined;
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => {
-        if (typeof address === 'object' && address !== null) resolve(address.port);
-        else reject(new Error('no port'));
-      });
-    });
-  });
 }
 
 function delay(ms: number): Promise<void> {

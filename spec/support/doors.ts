@@ -1,18 +1,13 @@
 import { createAdaptorServer } from '@hono/node-server';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { NEVER } from 'rxjs';
-import { sse, type SseListener } from 'rx-sse';
-import { startServer, type TestServer } from './server.js';
+import type { SseListener } from 'rx-sse';
+import { listen, startServer, type TestServer } from './server.js';
 
 /** How a listener is served: node:http's request listener, or its `fetch` method for fetch runtimes. */
 export type Door = 'node' | 'fetch';
 
-/** The doors this build has: 'fetch' once `sse()`'s listener has a `fetch` method. */
-export const doors: readonly Door[] =
-  typeof (sse(() => NEVER) as { fetch?: unknown }).fetch === 'function'
-    ? ['node', 'fetch']
-    : ['node'];
+/** Both doors of a listener: every behaviour that is not node's alone runs through each. */
+export const doors: readonly Door[] = ['node', 'fetch'];
 
 /** A {@link TestServer} serving one listener through a door. */
 export interface DoorServer extends TestServer {
@@ -33,28 +28,11 @@ export async function startDoor(door: Door, listener: SseListener): Promise<Door
   return { ...served, responsesClosed: trackResponses(served.server) };
 }
 
-async function startFetch(listener: SseListener): Promise<TestServer> {
-  const { fetch } = listener as { fetch?: unknown };
-  if (typeof fetch !== 'function') throw new Error('this build has no fetch door: no fetch()');
+function startFetch(listener: SseListener): Promise<TestServer> {
   // Node's own Request and Response, not the adaptor's lighter ones installed on globalThis.
-  const server = createAdaptorServer({
-    fetch: (request: Request) =>
-      (fetch as (request: Request) => Promise<Response>).call(listener, request),
-    overrideGlobalObjects: false,
-  }) as Server;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    server,
-    origin: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => {
-          resolve();
-        });
-      }),
-  };
+  return listen(
+    createAdaptorServer({ fetch: listener.fetch, overrideGlobalObjects: false }) as Server,
+  );
 }
 
 /** Counts the responses of `server` still open; see {@link DoorServer.responsesClosed}. */

@@ -17,8 +17,12 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startServer(listener: RequestListener): Promise<TestServer> {
-  const server = createServer(listener);
+export function startServer(listener: RequestListener): Promise<TestServer> {
+  return listen(createServer(listener));
+}
+
+/** Starts `server` on 127.0.0.1 and an ephemeral port; closing it cuts every connection. */
+export async function listen(server: Server): Promise<TestServer> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
