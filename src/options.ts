@@ -109,8 +109,8 @@ export interface SseOptions extends ServeOptions<SseContext> {
    * events flushed at once so none is held back. Costs CPU and ~256 KiB of zlib state per
    * compressed stream at the defaults (see {@link CompressOptions}); pays off for large, repetitive
    * events over slow or metered links. Not on the fetch door: a web `CompressionStream` cannot
-   * flush per event, so `listener.fetch` of a listener with `compress` throws a `TypeError`; make a
-   * second listener without it for the fetch door. Defaults to `false`.
+   * flush per event, so reading `listener.fetch` of a listener with `compress` throws a `TypeError`;
+   * make a second listener without it for the fetch door. Defaults to `false`.
    */
   compress?: boolean | CompressOptions | undefined;
   /** Called when a stream opens (its head is out). A hook that throws is logged and ignored. */

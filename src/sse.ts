@@ -1,5 +1,5 @@
 import { Admission } from './engine/admission.js';
-import { fetchDoor } from './fetch/fetchDoor.js';
+import { fetchDoor, type FetchDoor } from './fetch/fetchDoor.js';
 import { nodeDoor } from './node/nodeDoor.js';
 import type { CloseOptions, SseOptions } from './options.js';
 import type { SseHandler, SseRequest, SseResponse, SseStats } from './types.js';
@@ -19,8 +19,9 @@ export interface SseListener {
    * `server`, Deno's `info`); only `options.addressOf` sees it. A plain function: pass it as it is
    * (`Bun.serve({ fetch: listener.fetch })`, `Deno.serve(listener.fetch)`).
    *
-   * @throws {TypeError} when the listener was made with `compress` (gzip is the node door's), or
-   * with `maxConnectionsPerAddress` but no `addressOf` (a fetch request has no socket address).
+   * @throws {TypeError} on reading `listener.fetch` (where it is wired into a runtime) when the
+   * listener was made with `compress` (gzip is the node door's), or with `maxConnectionsPerAddress`
+   * but no `fetchAddressOf` (a fetch request has no socket address).
    */
   readonly fetch: (request: Request, platform?: unknown) => Promise<Response>;
   /** A snapshot of the listener's live figures, both doors together. */
@@ -70,8 +71,11 @@ export interface SseListener {
  */
 export function sse(handler: SseHandler, options: SseOptions = {}): SseListener {
   const admission = new Admission(handler, options);
+  let fetch: FetchDoor | undefined;
   return Object.defineProperties(nodeDoor(admission), {
-    fetch: { value: fetchDoor(admission), enumerable: true },
+    // Made when first read, so that a listener only ever served by node never pays for it, and
+    // one the fetch door cannot serve as configured fails where it is wired (see fetchDoor).
+    fetch: { get: () => (fetch ??= fetchDoor(admission)), enumerable: false },
     stats: { get: () => ({ ...admission.stats }), enumerable: true },
     close: {
       value: (closeOptions?: CloseOptions) => admission.close(closeOptions),

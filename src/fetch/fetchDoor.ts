@@ -13,23 +13,26 @@ export type FetchDoor = (request: Request, platform?: unknown) => Promise<Respon
  * The fetch door of a listener: the same CORS, methods, limits and shutdown as the node door, and
  * the same engine, writing to a {@link WebSink}. There is no pipelining to wait for: a fetch
  * runtime hands over one request per call.
+ *
+ * Made when `listener.fetch` is first read — wiring it into a runtime is the fetch door's setup —
+ * so that options it cannot honour are a `TypeError` then, not on a client's request.
  */
 export function fetchDoor(admission: Admission): FetchDoor {
   const { settings, stats, refusals } = admission;
   const { cors, heads } = settings;
+  if (settings.compress !== undefined) {
+    throw new TypeError(
+      'sse: listener.fetch cannot serve a listener made with options.compress: a web CompressionStream cannot flush per event; make a listener without compress for the fetch door (and let the platform compress)',
+    );
+  }
+  if (admission.countsAddresses && settings.fetchAddressOf === undefined) {
+    throw new TypeError(
+      "sse: listener.fetch needs options.fetchAddressOf to count maxConnectionsPerAddress: a fetch Request has no socket address (derive it from the runtime's second argument, e.g. Deno's info.remoteAddr, or from a header your proxy sets)",
+    );
+  }
   const head = headerEntries(heads.plain);
 
   return function fetch(request: Request, platform?: unknown): Promise<Response> {
-    if (settings.compress !== undefined) {
-      throw new TypeError(
-        'sse: listener.fetch cannot serve a listener made with options.compress: a web CompressionStream cannot flush per event; make a listener without compress for the fetch door (and let the platform compress)',
-      );
-    }
-    if (admission.countsAddresses && settings.fetchAddressOf === undefined) {
-      throw new TypeError(
-        "sse: listener.fetch needs options.fetchAddressOf to count maxConnectionsPerAddress: a fetch Request has no socket address (derive it from the runtime's second argument, e.g. Deno's info.remoteAddr, or from a header your proxy sets)",
-      );
-    }
     let allowed: HttpHeaders | null = {};
     let address = '';
     try {
