@@ -1,15 +1,8 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { get } from 'node:http';
-import {
-  lastValueFrom,
-  Observable,
-  toArray,
-  VirtualAction,
-  VirtualTimeScheduler,
-  type SchedulerLike,
-} from 'rxjs';
-import { sse, type SseEvent, type SseListener } from 'rx-sse';
+import { Observable, VirtualAction, VirtualTimeScheduler, type SchedulerLike } from 'rxjs';
+import { encode, sse, type SseEvent, type SseListener, type WireOptions } from 'rx-sse';
 import { heartbeatFrame, toFrames } from 'rx-sse/testing';
 import { startServer, type TestServer } from '../support/server.js';
 
@@ -73,8 +66,16 @@ const turns: fc.Arbitrary<Turn[]> = fc.array(
   { maxLength: 6 },
 );
 
-/** Emits `script`'s turns, each after its gap, then completes (after one more macrotask or not). */
-function play(script: Turn[], lastGap: boolean): Observable<SseEvent> {
+/** How the stream ends: it completes, or it errors and `onError` answers with `last`. */
+type Ending = { how: 'complete' } | { how: 'error'; last: SseEvent | undefined };
+
+const ending: fc.Arbitrary<Ending> = fc.oneof(
+  fc.constant({ how: 'complete' as const }),
+  fc.record({ how: fc.constant('error' as const), last: fc.option(event, { nil: undefined }) }),
+);
+
+/** Emits `script`'s turns, each after its gap, then ends (after one more macrotask or not). */
+function play(script: Turn[], lastGap: boolean, end: Ending): Observable<SseEvent> {
   return new Observable<SseEvent>((subscriber) => {
     void (async () => {
       for (const { gap, events } of script) {
@@ -86,8 +87,21 @@ function play(script: Turn[], lastGap: boolean): Observable<SseEvent> {
         }
       }
       if (lastGap) await new Promise((resolve) => setImmediate(resolve));
-      subscriber.complete();
+      if (end.how === 'complete') subscriber.complete();
+      else subscriber.error(new Error('boom'));
     })();
+  });
+}
+
+/** toFrames's frames, up to the stream's end whatever it is. */
+function reference(source: Observable<SseEvent>, options: WireOptions): Promise<string> {
+  const frames: string[] = [];
+  return new Promise((resolve) => {
+    toFrames(source, options).subscribe({
+      next: (frame) => frames.push(frame),
+      complete: () => resolve(frames.join('')),
+      error: () => resolve(frames.join('')),
+    });
   });
 }
 
@@ -129,20 +143,38 @@ describe('the engine: both doors write exactly what toFrames says', function () 
       fc.asyncProperty(
         turns,
         fc.boolean(),
+        ending,
         fc.option(fc.nat({ max: 100_000 }), { nil: undefined }),
-        async (script, lastGap, retry) => {
-          const options = { heartbeat: false as const, retry };
-          const listener = sse(() => play(script, lastGap), options);
+        async (script, lastGap, end, retry) => {
+          const wire = { heartbeat: false as const, retry };
+          const listener = sse(() => play(script, lastGap, end), {
+            ...wire,
+            onError: () => (end.how === 'error' ? end.last : undefined),
+          });
           current = listener;
-          const expected = Buffer.from(
-            (await lastValueFrom(toFrames(play(script, lastGap), options).pipe(toArray()))).join(
-              '',
-            ),
-            'utf8',
-          );
           const node = await nodeBody(server.origin);
           const response = await listener.fetch(new Request('http://x/'));
           const fetched = Buffer.from(await response.arrayBuffer());
+          const stats = listener.stats;
+          // An error inside subscribe() comes before the head: a status, on both doors.
+          if (end.how === 'error' && !lastGap && script.every(({ gap }) => gap === 'sync')) {
+            expect([node.status, node.type, node.body.toString()]).to.deep.equal([
+              500,
+              'text/plain; charset=utf-8',
+              'Internal Server Error',
+            ]);
+            expect([response.status, fetched.toString()]).to.deep.equal([
+              500,
+              'Internal Server Error',
+            ]);
+            expect(stats).to.include({ opened: 0, refused: 2, errors: 2 });
+            return;
+          }
+          const last = end.how === 'error' && end.last !== undefined ? encode(end.last) : '';
+          const expected = Buffer.from(
+            (await reference(play(script, lastGap, end), wire)) + last,
+            'utf8',
+          );
           expect([node.status, node.type]).to.deep.equal([200, 'text/event-stream; charset=utf-8']);
           expect([response.status, response.headers.get('content-type')]).to.deep.equal([
             200,
@@ -153,7 +185,18 @@ describe('the engine: both doors write exactly what toFrames says', function () 
           expect(fetched.toString('utf8')).to.equal(expected.toString('utf8'));
           expect(node.body.equals(expected)).to.equal(true);
           expect(fetched.equals(expected)).to.equal(true);
-          expect(listener.stats.open).to.equal(0);
+          // The figures count what went out: every byte, and each event once per door.
+          const events = script.reduce((n, turn) => n + turn.events.length, 0) + (last ? 1 : 0);
+          expect(stats).to.deep.equal({
+            open: 0,
+            opened: 2,
+            refused: 0,
+            events: 2 * events,
+            bytes: node.body.length + fetched.length,
+            dropped: 0,
+            closedSlow: 0,
+            errors: end.how === 'error' ? 2 : 0,
+          });
         },
       ),
       { numRuns: 100 },
