@@ -140,7 +140,7 @@ describe('toWire', () => {
       [
         'a negative retry',
         { retry: -5 },
-        /options\.retry must be a non-negative integer of ms \(got number -5\)/,
+        /options\.retry \(ms\) must be an integer from 0 to 2147483647 \(got number -5\)/,
       ],
       ['a zero heartbeat', { heartbeat: 0 }, /options\.heartbeat must be a number of ms from 1/],
       [

@@ -109,7 +109,7 @@ describe('fromSse: readTimeout', function () {
     it(`should refuse readTimeout ${String(value)} with a TypeError naming it`, () => {
       expect(() => fromSse('http://x/', { readTimeout: value as never })).to.throw(
         TypeError,
-        /options\.readTimeout must be false or an integer of ms from 1 to 2147483647/,
+        /options\.readTimeout \(false, or ms\) must be an integer from 1 to 2147483647/,
       );
     });
   }

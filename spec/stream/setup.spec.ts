@@ -43,7 +43,7 @@ describe('sse: setup', () => {
     [
       'a negative retry',
       () => sse(() => NEVER, { retry: -1 }),
-      /sse: options\.retry must be a non-negative integer/,
+      /sse: options\.retry \(ms\) must be an integer from 0/,
     ],
   ];
   for (const [what, make, message] of bad) {

@@ -1,5 +1,5 @@
 import { Observable } from 'rxjs';
-import { checkFunction, checkKeys } from '../check.js';
+import { checkFunction, checkInteger, checkKeys } from '../check.js';
 import { describe } from '../describe.js';
 import { EventSourceError } from './EventSourceError.js';
 
@@ -142,15 +142,7 @@ export function fromEventSource<T = string>(
   checkFunction(caller, 'options.decode', decode);
   checkFunction(caller, 'options.onOpen', onOpen);
   checkFunction(caller, 'options.onReconnecting', onReconnecting);
-  if (
-    typeof maxReconnects !== 'number' ||
-    !(maxReconnects >= 0) ||
-    (maxReconnects !== Infinity && !Number.isSafeInteger(maxReconnects))
-  ) {
-    throw new TypeError(
-      `${caller}: options.maxReconnects must be an integer of at least 0 (got ${describe(maxReconnects)})`,
-    );
-  }
+  checkInteger(caller, 'options.maxReconnects', maxReconnects, 0);
   const types = new Set(events);
 
   return new Observable<EventSourceMessage<T>>((subscriber) => {

@@ -16,7 +16,8 @@ import { headerValueProblem, utf8Bytes } from './headerValue.js';
 import { notAStream } from './notAStream.js';
 import { createParser, type SseParser } from './parse.js';
 import { refusal } from './refusal.js';
-import { fromSseSettings, maxDelay } from './fromSseSettings.js';
+import { maxTimerDelay as maxDelay } from '../check.js';
+import { fromSseSettings } from './fromSseSettings.js';
 
 /** One message received, as EventSource would dispatch it. */
 export interface SseMessage<T = string> {

@@ -1,10 +1,9 @@
-import { checkFunction, checkInteger, checkKeys, checkScheduler } from '../check.js';
+import { checkFunction, checkInteger, checkKeys, checkScheduler, maxTimerDelay } from '../check.js';
 import { describe } from '../describe.js';
 import type { FromSseOptions } from './fromSse.js';
 import { headerValueProblem } from './headerValue.js';
 
 /** The longest wait a timer takes (2^31 - 1 ms); longer ones would fire at once. */
-export const maxDelay = 2_147_483_647;
 
 /** What `fromSse` was asked for, checked, with every default filled in. */
 export interface FromSseSettings<T> {
@@ -62,24 +61,11 @@ export function fromSseSettings<T>(
   }
   checkFunction('fromSse', 'options.decode', decode);
   checkFunction('fromSse', 'options.backoff', backoff);
-  checkInteger('fromSse', 'options.retry', retry, 0);
-  if (retry > maxDelay) {
-    throw new TypeError(
-      `fromSse: options.retry must be at most ${String(maxDelay)} ms (got ${String(retry)})`,
-    );
-  }
+  checkInteger('fromSse', 'options.retry', retry, 0, maxTimerDelay);
   checkInteger('fromSse', 'options.maxReconnects', maxReconnects, 0);
   checkInteger('fromSse', 'options.maxEventSize', maxEventSize, 1);
-  if (
-    readTimeout !== false &&
-    (typeof readTimeout !== 'number' ||
-      !Number.isSafeInteger(readTimeout) ||
-      readTimeout < 1 ||
-      readTimeout > maxDelay)
-  ) {
-    throw new TypeError(
-      `fromSse: options.readTimeout must be false or an integer of ms from 1 to ${String(maxDelay)} (got ${describe(readTimeout)})`,
-    );
+  if (readTimeout !== false) {
+    checkInteger('fromSse', 'options.readTimeout (false, or ms)', readTimeout, 1, maxTimerDelay);
   }
   checkScheduler('fromSse', 'scheduler', scheduler);
   // Headers refuses CR, LF and NUL, and strips the whitespace at either end, as Fetch says; undici

@@ -1,3 +1,4 @@
+import { checkInteger } from '../check.js';
 import { describe } from '../describe.js';
 import type { CorsOptions } from '../options.js';
 import type { HttpHeaders, SseRequest } from '../types.js';
@@ -55,11 +56,7 @@ export function corsPolicy(options: CorsOptions): CorsPolicy {
       `sse: options.cors.credentials must be a boolean (got ${describe(credentials)})`,
     );
   }
-  if (!Number.isSafeInteger(maxAge) || maxAge < 0) {
-    throw new TypeError(
-      `sse: options.cors.maxAge must be a non-negative integer of seconds (got ${describe(maxAge)})`,
-    );
-  }
+  checkInteger('sse', 'options.cors.maxAge (s)', maxAge, 0, Number.MAX_SAFE_INTEGER);
   for (const name of [...allowHeaders, ...exposeHeaders] as unknown[]) {
     if (typeof name !== 'string' || !isToken(name)) {
       throw new TypeError(

@@ -1,5 +1,5 @@
 import type { RedisClientType } from 'redis';
-import { checkFunction } from '../check.js';
+import { checkFunction, checkInteger, maxTimerDelay } from '../check.js';
 import { describe } from '../describe.js';
 import { checkChannelOptions, type CheckedChannelOptions } from '../channel/options.js';
 import { logError } from '../engine/report.js';
@@ -50,11 +50,7 @@ export function checkRedisChannelOptions(
   }
   checkFunction('createRedisChannel', 'options.deserialize', deserialize);
   checkFunction('createRedisChannel', 'options.onError', onError);
-  if (typeof block !== 'number' || !Number.isSafeInteger(block) || block < 1) {
-    throw new TypeError(
-      `createRedisChannel: options.block must be a positive integer of ms (got ${describe(block)})`,
-    );
-  }
+  checkInteger('createRedisChannel', 'options.block (ms)', block, 1, maxTimerDelay);
   const report = (error: unknown): void => {
     try {
       onError(error);

@@ -6,7 +6,7 @@ import {
   type SchedulerAction,
   type SchedulerLike,
 } from 'rxjs';
-import { maxTimerDelay } from '../check.js';
+import { checkInteger, maxTimerDelay } from '../check.js';
 import { describe } from '../describe.js';
 import type { EncodeOptions, WireOptions } from '../options.js';
 import { encode } from './encode.js';
@@ -86,11 +86,7 @@ interface CheckedWireOptions {
 /** Checks the wire options once, at setup, so a mistake fails loudly before any client connects. */
 export function checkWireOptions(options: WireOptions, caller: string): CheckedWireOptions {
   const { retry, heartbeat = defaultHeartbeat, serialize } = options;
-  if (retry !== undefined && (!Number.isSafeInteger(retry) || retry < 0)) {
-    throw new TypeError(
-      `${caller}: options.retry must be a non-negative integer of ms (got ${describe(retry)})`,
-    );
-  }
+  if (retry !== undefined) checkInteger(caller, 'options.retry (ms)', retry, 0, maxTimerDelay);
   if (
     heartbeat !== false &&
     (typeof heartbeat !== 'number' || !(heartbeat >= 1) || heartbeat > maxTimerDelay)
