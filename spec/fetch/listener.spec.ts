@@ -100,6 +100,31 @@ describe('SseListener.fetch', function () {
     return { node: node.origin, fetch: fetch.origin };
   };
 
+  /**
+   * Serves `listener.fetch` as it is with @hono/node-server, which passes `{ incoming, outgoing }`
+   * after the request; resolves with the origin.
+   */
+  const honoServer = async (listener: SseListener): Promise<string> => {
+    const server = createAdaptorServer({
+      fetch: listener.fetch,
+      overrideGlobalObjects: false,
+    }) as Server;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    servers.push({
+      server,
+      origin,
+      close: () =>
+        new Promise<void>((resolve) => {
+          server.closeAllConnections();
+          server.close(() => {
+            resolve();
+          });
+        }),
+    });
+    return origin;
+  };
+
   beforeEach(() => {
     logged = sinon.stub(console, 'error');
   });
@@ -155,6 +180,89 @@ describe('SseListener.fetch', function () {
       expect(await refusal(response)).to.deep.equal([503, '7', 'Shutting down']);
       // A fetch runtime manages its own connections: no Connection header.
       expect(response.headers.get('connection')).to.equal(null);
+    });
+
+    it('should resolve close() after its timeout when a fetch body is not read, and fail that body', async () => {
+      const { handler, finalized } = hold({ data: 'x' });
+      const listener = listen(handler);
+      const response = await listener.fetch(get());
+      const started = Date.now();
+      await listener.close({ timeout: 100 });
+      expect(Date.now() - started).to.be.at.least(90);
+      expect(finalized()).to.equal(1);
+      const reader = response.body!.getReader();
+      let failure: unknown;
+      await reader.read().catch((error: unknown) => (failure = error));
+      expect(String(failure)).to.match(/the listener closed before the client read the end/);
+    });
+
+    it('should refuse with 503 a fetch request whose handler is still working when close() is called', async () => {
+      let resolve: (stream: Observable<SseEvent>) => void = () => undefined;
+      const handed = new Promise<Observable<SseEvent>>((r) => (resolve = r));
+      const listener = listen(() => handed);
+      const answer = listener.fetch(get());
+      await listener.close();
+      expect(await refusal(await answer)).to.deep.equal([503, '5', 'Shutting down']);
+      // Its handler resolving late opens nothing: rx-sse, which took the promise first, has
+      // acted on it once this await is over.
+      resolve(of({ data: 'late' }));
+      await handed;
+      expect(listener.stats).to.include({ open: 0, opened: 0, refused: 1 });
+    });
+
+    it('should count a handler still working on the fetch door against maxConnections on the node door', async () => {
+      let resolve: (stream: Observable<SseEvent>) => void = () => undefined;
+      const listener = listen(() => new Promise<Observable<SseEvent>>((r) => (resolve = r)), {
+        maxConnections: 1,
+      });
+      const { node } = await both(listener);
+      const answer = listener.fetch(get());
+      const res = await fetchRaw(node);
+      expect([res.status, res.body]).to.deep.equal([503, 'Too many connections']);
+      resolve(of({ data: 'x' }));
+      const response = await answer;
+      expect([response.status, await response.text()]).to.deep.equal([200, 'data: x\n\n']);
+    });
+
+    it('should count the addresses of both doors against maxConnectionsPerAddress', async () => {
+      const { handler } = hold({ data: 'x' });
+      // Node's socket address on the node door; the same, through @hono/node-server, on the fetch door.
+      const listener = listen(handler, {
+        maxConnectionsPerAddress: 1,
+        fetchAddressOf: (_request, platform) =>
+          (platform as { incoming: IncomingMessage }).incoming.socket.remoteAddress ?? '',
+      });
+      const nodeServer = await startServer(listener);
+      servers.push(nodeServer);
+      const fetchOrigin = await honoServer(listener);
+      const onNode = await open(nodeServer.origin);
+      await waitFor(() => onNode.events.length === 1, 'the node stream');
+      const refused = await fetchRaw(fetchOrigin);
+      expect([refused.status, refused.body]).to.deep.equal([503, 'Too many connections']);
+      onNode.close();
+      await waitFor(() => listener.stats.open === 0, 'the node stream to end');
+      const onFetch = await open(fetchOrigin);
+      await waitFor(() => onFetch.events.length === 1, 'the fetch stream');
+      const res = await fetchRaw(nodeServer.origin);
+      expect([res.status, res.body]).to.deep.equal([503, 'Too many connections']);
+    });
+
+    it('should answer HEAD on the fetch door with the head a GET gets, and no stream', async () => {
+      const { handler, finalized } = hold({ data: 'x' });
+      const called = sinon.spy(handler);
+      const listener = listen(called, { headers: { 'X-Room': '7' } });
+      const head = await listener.fetch(get('http://x/', { method: 'HEAD' }));
+      const response = await listener.fetch(get());
+      const body = read(response);
+      await waitFor(() => body.text === 'data: x\n\n', 'the event');
+      expect(head.status).to.equal(200);
+      expect(head.body).to.equal(null);
+      expect(Object.fromEntries(head.headers)).to.deep.equal(Object.fromEntries(response.headers));
+      expect(head.headers.get('x-room')).to.equal('7');
+      expect(called.callCount).to.equal(2);
+      // HEAD's stream was subscribed for the synchronous window only, then let go.
+      expect(finalized()).to.equal(1);
+      expect(listener.stats).to.include({ open: 1, opened: 1 });
     });
 
     it('should count the streams of both doors against maxConnections', async () => {
@@ -257,23 +365,7 @@ describe('SseListener.fetch', function () {
           return (platform as { incoming: IncomingMessage }).incoming.socket.remoteAddress ?? '';
         },
       });
-      const server = createAdaptorServer({
-        fetch: listener.fetch,
-        overrideGlobalObjects: false,
-      }) as Server;
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-      servers.push({
-        server,
-        origin,
-        close: () =>
-          new Promise<void>((resolve) => {
-            server.closeAllConnections();
-            server.close(() => {
-              resolve();
-            });
-          }),
-      });
+      const origin = await honoServer(listener);
       const first = await open(origin);
       expect(first.status).to.equal(200);
       const second = await fetchRaw(origin);
