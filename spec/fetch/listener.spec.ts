@@ -2,9 +2,10 @@ import { createAdaptorServer } from '@hono/node-server';
 import { expect } from 'chai';
 import { IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { concat, finalize, NEVER, of, type Observable } from 'rxjs';
+import { concat, finalize, NEVER, of, Subject, type Observable } from 'rxjs';
 import sinon from 'sinon';
 import {
+  HttpError,
   sse,
   type SseContext,
   type SseEvent,
@@ -494,6 +495,38 @@ describe('SseListener.fetch', function () {
       expect(listener.stats.open).to.equal(0);
     });
 
+    it('should not call the handler for a request whose signal aborted already, and still answer', async () => {
+      const handler = sinon.spy((): Observable<SseEvent> => NEVER);
+      const listener = listen(handler);
+      const response = await listener.fetch(get('http://x/', { signal: AbortSignal.abort() }));
+      expect(response.body).to.equal(null);
+      expect(handler.called).to.equal(false);
+      expect(listener.stats).to.include({ open: 0, opened: 0 });
+    });
+
+    it("should answer, abort ctx.signal and subscribe nothing when the request's signal aborts while the handler works", async () => {
+      let ctx: SseContext | undefined;
+      let resolve: (stream: Observable<SseEvent>) => void = () => undefined;
+      const handed = new Promise<Observable<SseEvent>>((r) => (resolve = r));
+      const { handler, finalized } = hold({ data: 'x' });
+      let returned: Promise<Observable<SseEvent>> | undefined;
+      const listener = listen((context) => {
+        ctx = context;
+        return (returned = handed.then(() => handler(context)));
+      });
+      const controller = new AbortController();
+      const answer = listener.fetch(get('http://x/', { signal: controller.signal }));
+      controller.abort();
+      const response = await answer;
+      expect(response.body).to.equal(null);
+      expect(ctx?.signal.aborted).to.equal(true);
+      resolve(NEVER);
+      // Once what the handler returned settles, rx-sse, which took it first, has acted on it.
+      await returned;
+      expect(finalized()).to.equal(0);
+      expect(listener.stats).to.include({ open: 0, opened: 0 });
+    });
+
     it("should tear the Observable down and abort ctx.signal when the request's signal aborts", async () => {
       let ctx: SseContext | undefined;
       const { handler, finalized } = hold({ data: 'x' });
@@ -529,6 +562,81 @@ describe('SseListener.fetch', function () {
     });
   });
 
+  describe('a reader that falls behind', () => {
+    // Frames of 20 bytes, one a turn, and a bound of 40: two fit unread, the third does not.
+    const frame = (i: number): SseEvent => ({ data: `event-${String(i).padStart(6, '0')}` });
+    const bytes = 'data: event-000000\n\n'.length;
+
+    it("should skip what does not fit under 'drop', and resume once the body is read", async () => {
+      expect(bytes).to.equal(20);
+      const events = new Subject<SseEvent>();
+      const listener = listen(() => events, { maxBufferedBytes: 2 * bytes, onSlowClient: 'drop' });
+      const response = await listener.fetch(get());
+      for (let i = 0; i < 3; i++) {
+        events.next(frame(i));
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      // The first is in the body's queue; the second waits in the writer for room (a write is
+      // counted once handed over); the third would take what is owed past the bound.
+      expect(listener.stats).to.include({ events: 1, dropped: 1 });
+      const body = read(response);
+      await waitFor(() => body.text.length === 2 * bytes, 'the two frames that fit');
+      // Read up to date, and a read waiting: room again.
+      events.next(frame(3));
+      events.complete();
+      await body.ended;
+      expect(body.text).to.equal(
+        'data: event-000000\n\ndata: event-000001\n\ndata: event-000003\n\n',
+      );
+      expect(listener.stats).to.include({ events: 3, dropped: 1, closedSlow: 0 });
+    });
+
+    it("should fail the body and let the source go under 'close'", async () => {
+      let unsubscribed = 0;
+      const events = new Subject<SseEvent>();
+      const listener = listen(
+        () =>
+          events.pipe(
+            finalize(() => {
+              unsubscribed++;
+            }),
+          ),
+        { maxBufferedBytes: 2 * bytes },
+      );
+      const response = await listener.fetch(get());
+      for (let i = 0; i < 2; i++) {
+        events.next(frame(i));
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      expect(unsubscribed).to.equal(0);
+      events.next(frame(2));
+      expect(unsubscribed).to.equal(1);
+      let failure: unknown;
+      await response
+        .body!.getReader()
+        .read()
+        .catch((error: unknown) => (failure = error));
+      expect(String(failure)).to.match(/fell more than maxBufferedBytes \(40\) behind/);
+      expect(listener.stats).to.include({ open: 0, closedSlow: 1, events: 1 });
+    });
+  });
+
+  describe('per-address counting', () => {
+    it('should give the address back when a handler refuses', async () => {
+      let calls = 0;
+      const listener = listen(
+        () =>
+          ++calls === 1 ? Promise.reject(new HttpError(401)) : concat(of({ data: 'x' }), NEVER),
+        { maxConnectionsPerAddress: 1, fetchAddressOf: () => 'a' },
+      );
+      const refused = await listener.fetch(get());
+      expect(refused.status).to.equal(401);
+      const response = await listener.fetch(get());
+      expect(response.status).to.equal(200);
+      await response.body!.cancel();
+    });
+  });
+
   describe('the context', () => {
     it('should hand the Request itself as ctx.request, and no ctx.req, on the fetch door', async () => {
       let ctx: SseContext | undefined;
@@ -542,6 +650,23 @@ describe('SseListener.fetch', function () {
       expect(ctx?.request).to.equal(request);
       expect(ctx?.req).to.equal(undefined);
       expect(ctx?.url.href).to.equal('http://x/path?room=1');
+    });
+
+    it('should abort ctx.request.signal on the node door when the client leaves', async () => {
+      let ctx: SseContext | undefined;
+      const { handler, finalized } = hold({ data: 'x' });
+      const listener = listen((context) => {
+        ctx = context;
+        return handler(context);
+      });
+      const { node } = await both(listener);
+      const stream = await open(node);
+      await waitFor(() => stream.events.length === 1, 'the event');
+      const signal = ctx!.request.signal;
+      expect(signal.aborted).to.equal(false);
+      stream.close();
+      await waitFor(() => finalized() === 1, 'the teardown');
+      expect(signal.aborted).to.equal(true);
     });
 
     it("should read the node request's headers through ctx.request on the node door", async () => {
