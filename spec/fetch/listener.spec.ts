@@ -1,6 +1,6 @@
 import { createAdaptorServer } from '@hono/node-server';
 import { expect } from 'chai';
-import { IncomingMessage, type Server } from 'node:http';
+import { IncomingMessage, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { concat, finalize, NEVER, of, Subject, type Observable } from 'rxjs';
 import sinon from 'sinon';
@@ -470,6 +470,104 @@ describe('SseListener.fetch', function () {
       expect(handler.called).to.equal(false);
       expect(listener.stats).to.include({ refused: 1, opened: 0 });
     });
+  });
+
+  describe('answers the node door would give', () => {
+    const origin = 'https://app.example';
+    // What each runtime manages itself, and the length each counts its own way.
+    const own = new Set([
+      'date',
+      'connection',
+      'keep-alive',
+      'content-length',
+      'transfer-encoding',
+    ]);
+    const cases: {
+      name: string;
+      options?: SseOptions;
+      handler?: SseHandler;
+      method?: string;
+      headers?: Record<string, string>;
+      /** One stream held open on the fetch door first. */
+      full?: boolean;
+    }[] = [
+      { name: 'a stream', method: 'GET' },
+      { name: 'HEAD, with a retry preamble', method: 'HEAD', options: { retry: 1000 } },
+      {
+        name: 'a preflight',
+        method: 'OPTIONS',
+        headers: { 'access-control-request-method': 'GET' },
+      },
+      { name: 'a foreign origin', headers: { origin: 'https://evil.example' } },
+      { name: 'another method', method: 'POST' },
+      { name: 'a full listener', options: { maxConnections: 1 }, full: true },
+      {
+        name: 'an HttpError',
+        handler: () => {
+          throw new HttpError(401, 'Sign in', { headers: { 'WWW-Authenticate': 'Bearer' } });
+        },
+      },
+      {
+        name: 'a handler that throws',
+        handler: () => {
+          throw new Error('bug');
+        },
+      },
+    ];
+    for (const c of cases) {
+      it(`should answer ${c.name} with the status, headers and body of the node door`, async () => {
+        const listener = listen(c.handler ?? hold({ data: 'x' }).handler, {
+          cors: { origin: [origin] },
+          headers: { 'X-Room': '7' },
+          ...c.options,
+        });
+        const server = await startServer(listener);
+        servers.push(server);
+        if (c.full === true) read(await listener.fetch(get('http://x/', { headers: { origin } })));
+        const headers = { origin, ...c.headers };
+        const method = c.method ?? 'GET';
+        const node = await new Promise<{
+          status: number;
+          headers: [string, string][];
+          body: string;
+        }>((resolve, reject) => {
+          const req = request(server.origin, { method, headers }, (res) => {
+            let body = '';
+            res.setEncoding('utf8');
+            res.on('data', (chunk: string) => {
+              body += chunk;
+              // A stream's first event is enough.
+              if (method === 'GET' && res.statusCode === 200) res.destroy();
+            });
+            res.on('close', () => {
+              resolve({
+                status: res.statusCode ?? 0,
+                headers: Object.entries(res.headers)
+                  .filter(([name]) => !own.has(name))
+                  .map(([name, value]) => [name, String(value)] as [string, string])
+                  .sort(),
+                body,
+              });
+            });
+          });
+          req.on('error', reject);
+          req.end();
+        });
+        const response = await listener.fetch(get('http://x/', { method, headers }));
+        const fetched = {
+          status: response.status,
+          headers: [...response.headers].filter(([name]) => !own.has(name)).sort(),
+          body: '',
+        };
+        if (method === 'GET' && response.status === 200) {
+          const body = read(response);
+          await waitFor(() => body.text !== '', 'the first event');
+          fetched.body = body.text;
+        } else fetched.body = await response.text();
+        expect(fetched).to.deep.equal(node);
+        expect(node.headers.length).to.be.above(2);
+      });
+    }
   });
 
   describe('the client leaving', () => {
