@@ -4,7 +4,7 @@ import { get } from 'node:http';
 import { Observable, VirtualAction, VirtualTimeScheduler, type SchedulerLike } from 'rxjs';
 import { encode, sse, type SseEvent, type SseListener, type WireOptions } from 'rx-sse';
 import { heartbeatFrame, toFrames } from 'rx-sse/testing';
-import { startServer, type TestServer } from '../support/server.js';
+import { startServer, waitFor, type TestServer } from '../support/server.js';
 
 // One engine behind two doors, and toFrames as the reference of the bytes: for any events, in any
 // grouping into turns, the node door's body, the fetch door's body and toFrames's frames are the
@@ -297,6 +297,49 @@ async function fetchTimed(line: Timeline): Promise<{ frames: Timed[]; endedAt: n
   return { frames, endedAt };
 }
 
+/**
+ * Serves `line` through the node door on `origin` (whose listener `serve` sets), stepping virtual
+ * time as {@link fetchTimed} does; at each step it waits for the frames the fetch door wrote by
+ * then (`expected`), so a frame the node door writes later than the fetch door times out here,
+ * and one it writes sooner shows up at an earlier time.
+ */
+async function nodeTimed(
+  line: Timeline,
+  serve: (listener: SseListener) => string,
+  expected: { frames: Timed[]; endedAt: number },
+): Promise<{ frames: Timed[]; endedAt: number }> {
+  const scheduler = new VirtualTimeScheduler(VirtualAction, 0);
+  const origin = serve(
+    sse(() => scheduled(line, scheduler), { heartbeat: period, retry: line.retry, scheduler }),
+  );
+  const split = framer();
+  const frames: Timed[] = [];
+  let endedAt: number | undefined;
+  await new Promise<void>((resolve, reject) => {
+    get(origin, { agent: false }, (res) => {
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        for (const frame of split(chunk)) frames.push({ at: scheduler.frame, frame });
+      });
+      res.on('end', () => (endedAt = scheduler.frame));
+      resolve();
+    }).on('error', reject);
+  });
+  const due = () => expected.frames.filter((t) => t.at <= scheduler.frame).length;
+  const limit = line.end + 2 * period;
+  for (;;) {
+    await waitFor(() => frames.length >= due(), `the frames due at ${scheduler.frame} ms`, 2000);
+    if (scheduler.frame >= expected.endedAt) {
+      await waitFor(() => endedAt !== undefined, 'the end of the response', 2000);
+      return { frames, endedAt: endedAt! };
+    }
+    const next = scheduler.actions[0];
+    if (next === undefined || next.delay > limit) throw new Error('the stream did not end');
+    scheduler.maxFrames = next.delay;
+    scheduler.flush();
+  }
+}
+
 /** `text` as it comes back from its UTF-8 bytes (a lone surrogate is U+FFFD). */
 const asSent = (text: string): string => new TextDecoder().decode(new TextEncoder().encode(text));
 
@@ -345,6 +388,32 @@ describe('the engine: heartbeats on virtual time', function () {
       }),
       { numRuns: 40 },
     );
+  });
+
+  it('should write the same frames at the same virtual times on the node door as on the fetch door', async () => {
+    let current: SseListener | undefined;
+    const server = await startServer((req, res) => {
+      current!(req, res);
+    });
+    try {
+      await fc.assert(
+        fc.asyncProperty(timeline, async (line) => {
+          const fetched = await fetchTimed(line);
+          const node = await nodeTimed(
+            line,
+            (listener) => {
+              current = listener;
+              return server.origin;
+            },
+            fetched,
+          );
+          expect(node).to.deep.equal(fetched);
+        }),
+        { numRuns: 20 },
+      );
+    } finally {
+      await server.close();
+    }
   });
 
   it('should beat at ¾ of the period after a frame written just before a sweep', async () => {
