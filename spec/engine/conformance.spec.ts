@@ -327,16 +327,18 @@ async function nodeTimed(
   });
   const due = () => expected.frames.filter((t) => t.at <= scheduler.frame).length;
   const limit = line.end + 2 * period;
+  // The head's frames (a retry preamble), then one scheduled moment at a time, as fetchTimed.
+  await waitFor(() => frames.length >= due(), 'the frames of the open', 2000);
   for (;;) {
+    const next = scheduler.actions[0];
+    if (next === undefined || next.delay > limit) throw new Error('the stream did not end');
+    scheduler.maxFrames = next.delay;
+    scheduler.flush();
     await waitFor(() => frames.length >= due(), `the frames due at ${scheduler.frame} ms`, 2000);
     if (scheduler.frame >= expected.endedAt) {
       await waitFor(() => endedAt !== undefined, 'the end of the response', 2000);
       return { frames, endedAt: endedAt! };
     }
-    const next = scheduler.actions[0];
-    if (next === undefined || next.delay > limit) throw new Error('the stream did not end');
-    scheduler.maxFrames = next.delay;
-    scheduler.flush();
   }
 }
 
