@@ -719,6 +719,27 @@ describe('SseListener.fetch', function () {
     });
   });
 
+  describe('chunks', () => {
+    it('should give each body its own chunk: one reader transferring its chunk away costs another body nothing', async () => {
+      // A reader owns the chunks it is given (WHATWG Streams): it may transfer their buffers, as
+      // structuredClone or postMessage with a transfer list do. Two bodies of one source, in one
+      // turn: `a` is read at once and its chunk transferred; `b` reads its own afterwards.
+      const events = new Subject<SseEvent>();
+      const listener = listen(() => events);
+      const a = (await listener.fetch(get('http://x/a'))).body!.getReader();
+      const b = (await listener.fetch(get('http://x/b'))).body!.getReader();
+      const reading = a.read();
+      events.next({ data: 'x' });
+      const { value } = await reading;
+      expect(new TextDecoder().decode(value)).to.equal('data: x\n\n');
+      structuredClone(value!, { transfer: [value!.buffer] });
+      const { value: other } = await b.read();
+      expect(new TextDecoder().decode(other)).to.equal('data: x\n\n');
+      await a.cancel();
+      await b.cancel();
+    });
+  });
+
   describe('per-address counting', () => {
     it('should give the address back when a handler refuses', async () => {
       let calls = 0;
