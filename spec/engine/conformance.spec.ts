@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { get } from 'node:http';
 import { Observable, VirtualAction, VirtualTimeScheduler, type SchedulerLike } from 'rxjs';
-import { encode, sse, type SseEvent, type SseListener, type WireOptions } from 'rx-sse';
+import { encode, sse, toResponse, type SseEvent, type SseListener, type WireOptions } from 'rx-sse';
 import { heartbeatFrame, toFrames } from 'rx-sse/testing';
 import { startServer, waitFor, type TestServer } from '../support/server.js';
 
@@ -138,7 +138,7 @@ describe('the engine: both doors write exactly what toFrames says', function () 
   });
   after(() => server.close());
 
-  it('should write the same bytes on the node door, the fetch door and toFrames, for any events and turns', async () => {
+  it('should write the same bytes on the node door, the fetch door, toResponse and toFrames, for any events and turns', async () => {
     await fc.assert(
       fc.asyncProperty(
         turns,
@@ -156,6 +156,12 @@ describe('the engine: both doors write exactly what toFrames says', function () 
           const response = await listener.fetch(new Request('http://x/'));
           const fetched = Buffer.from(await response.arrayBuffer());
           const stats = listener.stats;
+          // toResponse: the fetch door for one request, on the same engine.
+          const single = await toResponse(play(script, lastGap, end), {
+            ...wire,
+            onError: () => (end.how === 'error' ? end.last : undefined),
+          });
+          const singleBytes = Buffer.from(await single.arrayBuffer());
           // An error inside subscribe() comes before the head: a status, on both doors.
           if (end.how === 'error' && !lastGap && script.every(({ gap }) => gap === 'sync')) {
             expect([node.status, node.type, node.body.toString()]).to.deep.equal([
@@ -164,6 +170,10 @@ describe('the engine: both doors write exactly what toFrames says', function () 
               'Internal Server Error',
             ]);
             expect([response.status, fetched.toString()]).to.deep.equal([
+              500,
+              'Internal Server Error',
+            ]);
+            expect([single.status, singleBytes.toString()]).to.deep.equal([
               500,
               'Internal Server Error',
             ]);
@@ -185,6 +195,8 @@ describe('the engine: both doors write exactly what toFrames says', function () 
           expect(fetched.toString('utf8')).to.equal(expected.toString('utf8'));
           expect(node.body.equals(expected)).to.equal(true);
           expect(fetched.equals(expected)).to.equal(true);
+          expect(single.status).to.equal(200);
+          expect(singleBytes.equals(expected)).to.equal(true);
           // The figures count what went out: every byte, and each event once per door.
           const events = script.reduce((n, turn) => n + turn.events.length, 0) + (last ? 1 : 0);
           expect(stats).to.deep.equal({
