@@ -2,7 +2,7 @@ import { createAdaptorServer } from '@hono/node-server';
 import { expect } from 'chai';
 import { IncomingMessage, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { concat, finalize, NEVER, of, Subject, type Observable } from 'rxjs';
+import { concat, finalize, map, NEVER, of, Subject, timer, type Observable } from 'rxjs';
 import sinon from 'sinon';
 import {
   HttpError,
@@ -754,6 +754,94 @@ describe('SseListener.fetch', function () {
       expect(response.status).to.equal(200);
       await response.body!.cancel();
     });
+  });
+
+  describe('hooks', () => {
+    /** A stream of one event that then ends as `end` says, and how its client acts. */
+    const endings: {
+      reason: string;
+      source: () => Observable<SseEvent>;
+      act: (
+        listener: SseListener,
+        body: ReadableStreamDefaultReader<Uint8Array>,
+      ) => Promise<unknown>;
+      options?: SseOptions;
+    }[] = [
+      {
+        reason: 'complete',
+        source: () => concat(of({ data: 'x' }), timer(1).pipe(map(() => ({ data: 'y' })))),
+        act: async (_listener, body) => {
+          while (!(await body.read()).done);
+        },
+      },
+      {
+        reason: 'error',
+        source: () =>
+          concat(
+            of({ data: 'x' }),
+            timer(1).pipe(
+              map(() => {
+                throw new Error('boom');
+              }),
+            ),
+          ),
+        act: async (_listener, body) => {
+          while (!(await body.read()).done);
+        },
+        options: { onError: () => undefined },
+      },
+      {
+        reason: 'client',
+        source: () => concat(of({ data: 'x' }), NEVER),
+        act: (_l, body) => body.cancel(),
+      },
+      {
+        reason: 'shutdown',
+        source: () => concat(of({ data: 'x' }), NEVER),
+        act: (listener, body) =>
+          Promise.all([
+            listener.close(),
+            (async () => {
+              while (!(await body.read()).done);
+            })(),
+          ]),
+      },
+      {
+        reason: 'slow',
+        source: () =>
+          concat(of({ data: 'x' }), timer(1).pipe(map(() => ({ data: 'y'.repeat(100) })))),
+        act: (_listener, body) => body.read().catch(() => undefined),
+        options: { maxBufferedBytes: 50 },
+      },
+    ];
+    for (const { reason, source, act, options } of endings) {
+      it(`should call onConnect, then onDisconnect with '${reason}', and abort ctx.signal`, async () => {
+        const calls: string[] = [];
+        let ctx: SseContext | undefined;
+        const listener = listen(
+          (context) => {
+            ctx = context;
+            calls.push('handler');
+            return source();
+          },
+          {
+            onConnect: (c) => calls.push(c === ctx ? 'connect' : 'connect?'),
+            onDisconnect: (c, why) =>
+              calls.push(`${c === ctx ? 'disconnect' : 'disconnect?'} ${why}`),
+            ...options,
+          },
+        );
+        const response = await listener.fetch(get());
+        expect(calls).to.deep.equal(['handler', 'connect']);
+        // Its first event is not read, for 'slow': the next one takes it past the bound.
+        const body = response.body!.getReader();
+        if (reason !== 'slow') await body.read();
+        await act(listener, body);
+        await waitFor(() => calls.length === 3, 'onDisconnect');
+        expect(calls).to.deep.equal(['handler', 'connect', `disconnect ${reason}`]);
+        expect(ctx?.signal.aborted).to.equal(true);
+      });
+    }
   });
 
   describe('the context', () => {
