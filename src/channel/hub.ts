@@ -1,6 +1,5 @@
 import { Observable, type SchedulerLike, type Subscriber, type Unsubscribable } from 'rxjs';
 import type { SseEvent } from '../wire/event.js';
-import type { FeedTarget } from '../engine/feed.js';
 import { compareIds, type EventId } from './eventId.js';
 
 /** One published event, as held in a channel's history. */
@@ -14,6 +13,14 @@ export interface HubLimits {
   readonly maxEvents: number;
   /** Events older than this many ms (by their id's time) are dropped. */
   readonly maxAge: number;
+}
+
+/** What a hub delivers to: an RxJS subscriber is one. */
+export interface FeedTarget {
+  next(event: SseEvent): void;
+  /** True once the stream is over: nothing more is taken. */
+  readonly closed: boolean;
+  complete(): void;
 }
 
 /** One target listening to a hub; unsubscribing it is its teardown. */

@@ -4,7 +4,6 @@ import { HttpError } from '../errors.js';
 import type { EndReason, SseEvent } from '../types.js';
 import { encode } from '../wire/encode.js';
 import { heartbeatFrame } from '../wire/toWire.js';
-import { feedOf, type Feed } from './feed.js';
 import type { EndableContext, StreamConfig, StreamRequest } from './config.js';
 import type { LiveStream } from './liveStreams.js';
 import { askOnError, callHook, lastFrame, logError } from './report.js';
@@ -167,7 +166,7 @@ export class Stream<C> implements LiveStream, SinkOwner, IntakeTarget {
     if (config.preamble !== undefined) this.#write(config.preamble, false);
     const intake = new Intake(this);
     this.#intake = intake;
-    this.#subscribe(stream as Observable<SseEvent>, intake, feedOf(stream));
+    this.#subscribe(stream as Observable<SseEvent>, intake);
     // The intake may have ended the request during subscribe(); TypeScript cannot see that.
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
     if (this.#state !== 'subscribing') return;
@@ -191,7 +190,7 @@ export class Stream<C> implements LiveStream, SinkOwner, IntakeTarget {
    */
   #probe(stream: Observable<SseEvent>): void {
     const probe = new Probe(this.#config.encodeOptions);
-    this.#subscribe(stream, probe, undefined);
+    this.#subscribe(stream, probe);
     try {
       probe.unsubscribe();
     } catch (error) {
@@ -208,13 +207,9 @@ export class Stream<C> implements LiveStream, SinkOwner, IntakeTarget {
     this.#finish('complete', completion);
   }
 
-  /** Subscribes `subscriber` to the stream, or to its feed when there is one. */
-  #subscribe(
-    stream: Observable<SseEvent>,
-    subscriber: Subscriber<SseEvent>,
-    feed: Feed | undefined,
-  ): void {
-    const failure = subscribeTo(stream, subscriber, feed, () => this.#handlerName());
+  /** Subscribes `subscriber` to the stream. */
+  #subscribe(stream: Observable<SseEvent>, subscriber: Subscriber<SseEvent>): void {
+    const failure = subscribeTo(stream, subscriber, () => this.#handlerName());
     // Once the stream has ended, a throw here is its own teardown's (RxJS runs it as it is
     // added to a closed subscriber): reported as any teardown's, the ending kept. Before,
     // subscribe() itself failed: as if the stream had errored.

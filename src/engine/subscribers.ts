@@ -3,7 +3,6 @@ import { describe } from '../describe.js';
 import type { EncodeOptions } from '../options.js';
 import type { SseEvent } from '../types.js';
 import { encode } from '../wire/encode.js';
-import type { Feed } from './feed.js';
 
 /** What an {@link Intake} hands a stream's events, error and completion to. */
 export interface IntakeTarget {
@@ -41,7 +40,7 @@ export class Probe extends Subscriber<SseEvent> {
 }
 
 /**
- * The subscriber of a stream (or the target of a channel's feed), handing what comes to its
+ * The subscriber of a stream, handing what comes to its
  * stream. A subscriber of our own, not an observer wrapped by `subscribe`: once it is closed
  * (an encoding failure, an unsubscribe) even a synchronous source stops being pulled — and one
  * object per stream instead of the observer, its wrapper and their closures.
@@ -80,24 +79,22 @@ export class Intake extends Subscriber<SseEvent> {
 }
 
 /**
- * Subscribes `subscriber` to `stream`, or to its feed when there is one; returns what
+ * Subscribes `subscriber` to `stream`; returns what
  * `subscribe()` threw (or the `TypeError` for an Observable-like that gave no Subscription).
  * `name` names the handler in that error.
  */
 export function subscribeTo(
   stream: Observable<SseEvent>,
   subscriber: Subscriber<SseEvent>,
-  feed: Feed | undefined,
   name: () => string,
 ): { error: unknown } | undefined {
   try {
-    const subscription = feed === undefined ? stream.subscribe(subscriber) : feed(subscriber);
+    const subscription: unknown = stream.subscribe(subscriber);
     if (typeof (subscription as Partial<Unsubscribable> | undefined)?.unsubscribe !== 'function') {
       throw new TypeError(
         `rx-sse: ${name()} returned an Observable-like whose subscribe() gave ${describe(subscription)}, not a Subscription`,
       );
     }
-    if (feed !== undefined) subscriber.add(subscription);
     return undefined;
   } catch (error) {
     return { error };
