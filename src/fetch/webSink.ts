@@ -176,20 +176,21 @@ export class WebSink implements Sink {
 }
 
 const encoder = new TextEncoder();
-// The bytes of the last chunk encoded: a channel's streams write the same joined string in one
-// turn, so it is encoded once for all of them (a reader does not write into a chunk it is given).
+// The last chunk encoded, and its bytes: a channel's streams write the same joined string in one
+// turn, so it is transcoded to UTF-8 once for all of them. Each body still gets its own copy (a
+// memory copy, cheaper than transcoding): a reader may transfer a chunk's buffer away, which must
+// not empty the chunk another body holds.
 let lastChunk = '';
 let lastBytes = new Uint8Array(0);
 
 function bytesOf(chunk: string): Uint8Array {
-  // A runtime that transferred a chunk's buffer away leaves it detached (0 bytes): encode anew.
-  if (chunk !== lastChunk || lastBytes.byteLength === 0) {
-    // Remembered for this turn only: a finished turn's text and bytes are not kept alive.
-    if (lastChunk === '') queueMicrotask(forget);
-    lastChunk = chunk;
-    lastBytes = encoder.encode(chunk);
-  }
-  return lastBytes;
+  // A transferred buffer is detached (0 bytes): then the chunk is encoded anew.
+  if (chunk === lastChunk && lastBytes.byteLength > 0) return lastBytes.slice();
+  // Remembered for this turn only: a finished turn's text and bytes are not kept alive.
+  if (lastChunk === '') queueMicrotask(forget);
+  lastChunk = chunk;
+  lastBytes = encoder.encode(chunk);
+  return lastBytes.slice();
 }
 
 function forget(): void {
