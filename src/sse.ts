@@ -16,7 +16,7 @@ export interface SseListener {
    * handlers) with the same handler, options, limits, CORS, figures and shutdown as the node door.
    * The promise resolves with the stream's `200` once the head would go out (the body then carries
    * the events), or with a refusal. `platform` is what the runtime passes after the request (Bun's
-   * `server`, Deno's `info`); only `options.addressOf` sees it. A plain function: pass it as it is
+   * `server`, Deno's `info`); only `options.fetchAddressOf` sees it. A plain function: pass it as it is
    * (`Bun.serve({ fetch: listener.fetch })`, `Deno.serve(listener.fetch)`).
    *
    * @throws {TypeError} on reading `listener.fetch` (where it is wired into a runtime) when the

@@ -1,6 +1,7 @@
 import { Observable, type SchedulerLike, type Subscriber, type Unsubscribable } from 'rxjs';
 import type { SseEvent } from '../wire/event.js';
 import { compareIds, type EventId } from './eventId.js';
+import { Listener, type HubTarget } from './hubListener.js';
 
 /** One published event, as held in a channel's history. */
 export interface Entry {
@@ -13,36 +14,6 @@ export interface HubLimits {
   readonly maxEvents: number;
   /** Events older than this many ms (by their id's time) are dropped. */
   readonly maxAge: number;
-}
-
-/** What a hub delivers to: an RxJS subscriber is one. */
-export interface FeedTarget {
-  next(event: SseEvent): void;
-  /** True once the stream is over: nothing more is taken. */
-  readonly closed: boolean;
-  complete(): void;
-}
-
-/** One target listening to a hub; unsubscribing it is its teardown. */
-class Listener implements Unsubscribable {
-  readonly target: FeedTarget;
-  readonly #hub: Hub;
-  /** Where it is in the hub's list (-1 once removed): leaving costs O(1), not a pass over all. */
-  index = -1;
-  /** The id of the last event this listener was given: it is never given that id or an older one. */
-  cursor: EventId;
-  /** While the listener replays history, live events wait here instead of being sent. */
-  waiting: Entry[] | undefined = [];
-
-  constructor(hub: Hub, target: FeedTarget, cursor: EventId) {
-    this.#hub = hub;
-    this.target = target;
-    this.cursor = cursor;
-  }
-
-  unsubscribe(): void {
-    this.#hub.remove(this);
-  }
 }
 
 /**
@@ -158,7 +129,7 @@ export class Hub {
    * What {@link after} does for its subscriber, for any target: replays, then delivers live
    * events until the returned teardown is called (or the target says it is closed).
    */
-  listen(after: EventId, lead: SseEvent | undefined, target: FeedTarget): Unsubscribable {
+  listen(after: EventId, lead: SseEvent | undefined, target: HubTarget): Unsubscribable {
     this.#evict();
     const listener = new Listener(this, target, after);
     // Listening before replaying: what is appended meanwhile waits, and the cursor drops what
