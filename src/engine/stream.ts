@@ -9,7 +9,7 @@ import type { LiveStream } from './liveStreams.js';
 import { askOnError, callHook, lastFrame, logError } from './report.js';
 import { settle } from './settle.js';
 import type { Sink, SinkOwner } from './sink.js';
-import { Intake, Probe, subscribeTo, type IntakeTarget } from './subscribers.js';
+import { Intake, probe, subscribeTo, type IntakeTarget } from './subscribers.js';
 import { Writer } from './writer.js';
 
 type State = 'pending' | 'subscribing' | 'head' | 'open' | 'done';
@@ -189,16 +189,14 @@ export class Stream<C> implements LiveStream, SinkOwner, IntakeTarget {
    * the synchronous window in which an error is still a status; then it is let go, unwritten.
    */
   #probe(stream: Observable<SseEvent>): void {
-    const probe = new Probe(this.#config.encodeOptions);
-    this.#subscribe(stream, probe);
-    try {
-      probe.unsubscribe();
-    } catch (error) {
-      // The stream's own teardown: reported, as a GET's would be when its client leaves.
-      this.#report(error);
-    }
-    if (probe.failure !== undefined) {
-      this.#fail(probe.failure.error);
+    const failure = probe(
+      stream,
+      this.#config.encodeOptions,
+      () => this.#handlerName(),
+      (error) => this.#report(error),
+    );
+    if (failure !== undefined) {
+      this.#fail(failure.error);
       return;
     }
     // Not a stream: no figures, no hooks.
@@ -209,13 +207,12 @@ export class Stream<C> implements LiveStream, SinkOwner, IntakeTarget {
 
   /** Subscribes `subscriber` to the stream. */
   #subscribe(stream: Observable<SseEvent>, subscriber: Subscriber<SseEvent>): void {
-    const failure = subscribeTo(stream, subscriber, () => this.#handlerName());
-    // Once the stream has ended, a throw here is its own teardown's (RxJS runs it as it is
-    // added to a closed subscriber): reported as any teardown's, the ending kept. Before,
-    // subscribe() itself failed: as if the stream had errored.
-    if (failure === undefined) return;
-    if (subscriber.closed) this.#report(failure.error);
-    else subscriber.error(failure.error);
+    subscribeTo(
+      stream,
+      subscriber,
+      () => this.#handlerName(),
+      (error) => this.#report(error),
+    );
   }
 
   /** Names the handler in an error: `the handler for GET /path`. */

@@ -15,7 +15,7 @@ export interface IntakeTarget {
  * A HEAD request's subscriber: it keeps an error of the synchronous window — the stream's, or an
  * event's that cannot be encoded, as a GET would meet it — and writes nothing.
  */
-export class Probe extends Subscriber<SseEvent> {
+class Probe extends Subscriber<SseEvent> {
   failure: { error: unknown } | undefined;
   readonly #encodeOptions: EncodeOptions;
 
@@ -79,15 +79,18 @@ export class Intake extends Subscriber<SseEvent> {
 }
 
 /**
- * Subscribes `subscriber` to `stream`; returns what
- * `subscribe()` threw (or the `TypeError` for an Observable-like that gave no Subscription).
- * `name` names the handler in that error.
+ * Subscribes `subscriber` to `stream`. What `subscribe()` throws (or the `TypeError` for an
+ * Observable-like that gave no Subscription; `name` names the handler in it) errors the
+ * subscriber — as if the stream had errored — unless the subscriber has ended already: then it is
+ * the stream's own teardown's (RxJS runs a teardown added to a closed subscriber at once), and is
+ * handed to `report`, the ending kept.
  */
 export function subscribeTo(
   stream: Observable<SseEvent>,
   subscriber: Subscriber<SseEvent>,
   name: () => string,
-): { error: unknown } | undefined {
+  report: (error: unknown) => void,
+): void {
   try {
     const subscription: unknown = stream.subscribe(subscriber);
     if (typeof (subscription as Partial<Unsubscribable> | undefined)?.unsubscribe !== 'function') {
@@ -95,8 +98,29 @@ export function subscribeTo(
         `rx-sse: ${name()} returned an Observable-like whose subscribe() gave ${describe(subscription)}, not a Subscription`,
       );
     }
-    return undefined;
   } catch (error) {
-    return { error };
+    if (subscriber.closed) report(error);
+    else subscriber.error(error);
   }
+}
+
+/**
+ * Subscribes a {@link Probe} to `stream` for the synchronous window only, and returns the error
+ * met in it, if any (a HEAD request's answer is then that error's status). A teardown that throws
+ * is handed to `report`, as a GET's would be when its client leaves.
+ */
+export function probe(
+  stream: Observable<SseEvent>,
+  encodeOptions: EncodeOptions,
+  name: () => string,
+  report: (error: unknown) => void,
+): { error: unknown } | undefined {
+  const prober = new Probe(encodeOptions);
+  subscribeTo(stream, prober, name, report);
+  try {
+    prober.unsubscribe();
+  } catch (error) {
+    report(error);
+  }
+  return prober.failure;
 }
