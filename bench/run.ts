@@ -12,7 +12,8 @@
 //                    modes=naive,joined,sse,channel,better-sse   (the fan-out's servers; also
 //                      fetch, fetch-channel: sse and channel served by listener.fetch behind
 //                      @hono/node-server)
-//                    idleModes=naive,sse,fetch,channel,better-sse   (the idle scenario's servers)
+//                    idleModes=naive,sse,fetch,channel,better-sse   (the idle scenario's servers;
+//                      also fetch-channel, and fetch-naive: the adaptor alone, no rx-sse)
 //                    profile=<dir>   (a CPU profile of each server process, for DevTools)
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';

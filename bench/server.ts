@@ -9,6 +9,8 @@
 //     fetch       the sse mode's stream, served by sse()'s fetch door (`listener.fetch`) behind
 //                 @hono/node-server, as a fetch runtime on node serves it
 //     fetch-channel  the channel mode's stream, through the same fetch door
+//     fetch-naive    no rx-sse: a bare ReadableStream Response behind @hono/node-server (idle only:
+//                 what the adaptor itself holds per stream, beside the fetch door)
 //     better-sse  better-sse's createSession + Channel.broadcast
 //
 // Every mode sends the same head and, per event, `id: <ms>-<i>\ndata: <i> <padding>\n\n`: the
@@ -112,6 +114,29 @@ function sseChannel(channel: SseChannel, door: 'node' | 'fetch' = 'node'): Mode 
   };
 }
 
+/** The fetch modes' floor: the adaptor and a web stream that never sends (idle only). */
+function fetchNaive(): Mode {
+  let open = 0;
+  return {
+    listener: () => {
+      throw new Error('fetch-naive has no node listener');
+    },
+    fetch: () => {
+      open++;
+      const body = new ReadableStream<Uint8Array>({
+        cancel: () => {
+          open--;
+        },
+      });
+      return Promise.resolve(new Response(body, { headers: head }));
+    },
+    open: () => open,
+    send: () => {
+      throw new Error('fetch-naive only measures idle streams');
+    },
+  };
+}
+
 function betterSse(): Mode {
   const channel = betterChannel();
   return {
@@ -150,6 +175,8 @@ async function pick(): Promise<Mode> {
         await createRedisChannel(client, `bench:${process.pid}`, { maxEvents: 1000 }),
       );
     }
+    case 'fetch-naive':
+      return fetchNaive();
     case 'better-sse':
       return betterSse();
     default:
