@@ -473,7 +473,7 @@ describe('createRedisChannel (on a real redis-server)', function () {
       [() => createRedisChannel(null as never, 'k'), /client must be a node-redis client/],
       [() => createRedisChannel(client, ''), /key must be a non-empty string/],
       [() => createRedisChannel(client, 'k', { maxEvents: 0 }), /maxEvents must be at least 1/],
-      [() => createRedisChannel(client, 'k', { block: 0 }), /block must be/],
+      [() => createRedisChannel(client, 'k', { block: 0 }), /block \(ms\) must be/],
       [() => createRedisChannel(client, 'k', { nope: 1 } as never), /unknown option "nope"/],
       [() => createRedisChannel(client, 'k', { deserialize: 1 as never }), /deserialize must be/],
       [() => createRedisChannel(client, 'k', { maxAge: 1500.5 }), /maxAge \(ms\) must be/],
