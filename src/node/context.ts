@@ -1,6 +1,6 @@
 import type { TLSSocket } from 'node:tls';
 import { lastEventIdOf, defaultMaxLastEventIdLength } from '../engine/lastEventId.js';
-import type { EndableContext } from '../engine/config.js';
+import { EndingContext } from '../engine/endingContext.js';
 import { HttpError } from '../errors.js';
 import type { SseContext, SseRequest } from '../types.js';
 
@@ -10,22 +10,16 @@ import type { SseContext, SseRequest } from '../types.js';
  * stream), yet they behave as plain fields: own, enumerable (a `{ ...ctx }` copy has them) and
  * assignable. A request URL that cannot be parsed is a 400 all the same, at once.
  */
-export class RequestContext implements SseContext, EndableContext {
+export class RequestContext extends EndingContext implements SseContext {
   readonly req: SseRequest;
   readonly lastEventId: string | undefined;
   // Own accessors, defined in the constructor (shared functions, so no closure per request).
   declare url: URL;
-  declare signal: AbortSignal;
   declare request: Request;
   #request: Request | undefined;
   /** `req.url` as it was when the request came: middleware may rewrite it later. */
   readonly #path: string;
   #url: URL | undefined;
-  #controller: AbortController | undefined;
-  /** A signal a handler assigned in place of the context's own. */
-  #signal: AbortSignal | undefined;
-  /** Set once the stream is over, with the reason the signal aborts with. */
-  #ended: { reason: unknown } | undefined;
 
   static readonly #fields: PropertyDescriptorMap = {
     url: {
@@ -36,21 +30,6 @@ export class RequestContext implements SseContext, EndableContext {
       },
       set(this: RequestContext, url: URL): void {
         this.#url = url;
-      },
-    },
-    signal: {
-      enumerable: true,
-      configurable: true,
-      get(this: RequestContext): AbortSignal {
-        if (this.#signal !== undefined) return this.#signal;
-        if (this.#controller === undefined) {
-          this.#controller = new AbortController();
-          if (this.#ended !== undefined) this.#controller.abort(this.#ended.reason);
-        }
-        return this.#controller.signal;
-      },
-      set(this: RequestContext, signal: AbortSignal): void {
-        this.#signal = signal;
       },
     },
     request: {
@@ -66,6 +45,7 @@ export class RequestContext implements SseContext, EndableContext {
   };
 
   constructor(req: SseRequest, maxLastEventIdLength: number = defaultMaxLastEventIdLength) {
+    super();
     this.req = req;
     this.#path = req.url ?? '/';
     Object.defineProperties(this, RequestContext.#fields);
@@ -82,22 +62,6 @@ export class RequestContext implements SseContext, EndableContext {
     // The query is only looked at without a header, and only parsed when there is one.
     const query = (header === undefined || header === '') && this.#path.includes('?');
     this.lastEventId = lastEventIdOf(header, query ? this.url : undefined, maxLastEventIdLength);
-  }
-
-  /** The stream is over: the signal aborts (now, or as it is first read). Idempotent. */
-  end(reason?: unknown): void {
-    if (this.#ended !== undefined) return;
-    this.#ended = { reason };
-    this.#controller?.abort(reason);
-  }
-
-  /** Whether `error` is what the end of the stream caused in code listening on the signal. */
-  isEndOf(error: unknown): boolean {
-    return (
-      this.#ended !== undefined &&
-      ((this.#controller !== undefined && error === this.#controller.signal.reason) ||
-        (error as { name?: unknown } | null)?.name === 'AbortError')
-    );
   }
 }
 
