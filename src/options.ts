@@ -84,6 +84,19 @@ export interface SseOptions extends ServeOptions<SseContext> {
    * waiting for the one before it to finish counts only once its turn comes. Defaults to no limit.
    */
   maxConnections?: number | undefined;
+  /**
+   * The request methods served as streams, e.g. `['GET', 'POST']` for a stream that answers a
+   * question POSTed to it (read the body with `ctx.text()` or `ctx.json()`). `HEAD` comes with
+   * `GET`. Any other method gets `405` with `Allow` naming these (or, as middleware, goes to
+   * `next()`); CORS preflights allow these. `OPTIONS`, `CONNECT` and `TRACE` are refused at setup.
+   * Defaults to `['GET', 'HEAD']`.
+   */
+  methods?: readonly string[] | undefined;
+  /**
+   * Most bytes of a request body that `ctx.text()` and `ctx.json()` read; past it (or a
+   * `Content-Length` that says more) they reject with a `413`. Defaults to `1048576` (1 MiB).
+   */
+  maxBodyBytes?: number | undefined;
   /** Most at once from one address (see `addressOf`). Past it: `503`. Defaults to no limit. */
   maxConnectionsPerAddress?: number | undefined;
   /**

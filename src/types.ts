@@ -45,6 +45,20 @@ export interface SseContext {
    * stream, the stream completed or failed. Pass it to `fetch` and the like so their work stops too.
    */
   signal: AbortSignal;
+  /**
+   * The request body as UTF-8 text (`''` for none), read once (a second call gets the same),
+   * on either door — for a stream started by a POST (see `options.methods`). Await it before
+   * returning the Observable, so that a bad body is a status.
+   * @throws {HttpError} (the promise rejects) 413 past `options.maxBodyBytes` (the rest of the body
+   * is read and discarded, so the client does receive the 413), 400 for bytes that are not UTF-8.
+   */
+  text(): Promise<string>;
+  /**
+   * The request body parsed as JSON, read as {@link SseContext.text} is.
+   * @throws {HttpError} (the promise rejects) 415 unless `Content-Type` is `application/json` or a
+   * `+json` type, 400 for a body that does not parse, 413 past `options.maxBodyBytes`.
+   */
+  json(): Promise<unknown>;
 }
 
 /** What a {@link toResponse} handler knows about the request it answers. */

@@ -38,7 +38,7 @@ export class Admission {
     this.#perAddress = settings.maxConnectionsPerAddress === Infinity ? undefined : new Map();
     const retryAfter = String(settings.retryAfter);
     this.refusals = {
-      notAllowed: new HttpError(405, undefined, { headers: { Allow: 'GET, HEAD' } }),
+      notAllowed: new HttpError(405, undefined, { headers: { Allow: settings.allow } }),
       foreign: new HttpError(403, 'Origin not allowed'),
       full: new HttpError(503, 'Too many connections', { headers: { 'Retry-After': retryAfter } }),
       // Connection: close is for node's HTTP/1; the other sinks leave connection headers out.

@@ -17,8 +17,11 @@ export interface CorsPolicy {
   varies: boolean;
 }
 
-/** Checks the options once, at setup; a mistake throws a `TypeError` naming it. */
-export function corsPolicy(options: CorsOptions): CorsPolicy {
+/**
+ * Checks the options once, at setup; a mistake throws a `TypeError` naming it. `allow`: the
+ * methods a preflight allows, the listener's.
+ */
+export function corsPolicy(options: CorsOptions, allow = 'GET, HEAD'): CorsPolicy {
   const value: unknown = options;
   if (typeof value !== 'object' || value === null) {
     throw new TypeError(
@@ -79,7 +82,7 @@ export function corsPolicy(options: CorsOptions): CorsPolicy {
     },
     varies: !wildcard,
     preflight: {
-      'Access-Control-Allow-Methods': 'GET, HEAD',
+      'Access-Control-Allow-Methods': allow,
       'Access-Control-Allow-Headers': allowHeaders.join(', '),
       'Access-Control-Max-Age': String(maxAge),
     },

@@ -9,9 +9,11 @@ import type {
   SseOptions,
 } from '../options.js';
 import type { EndReason, ErrorHook, SseContext, SseRequest } from '../types.js';
+import { isToken } from '../wire/httpField.js';
 import { checkWireOptions } from '../wire/toWire.js';
 import { corsPolicy, type CorsPolicy } from './cors.js';
 import { streamHeaders, type HeadSet } from './headers.js';
+import { defaultMaxBodyBytes } from './body.js';
 import { defaultMaxLastEventIdLength } from './lastEventId.js';
 import { logError } from './report.js';
 import type { WriterLimits } from './writer.js';
@@ -35,6 +37,11 @@ export interface Settings<C> {
 
 /** {@link SseOptions} checked, every default filled in. */
 export interface ListenerSettings extends Settings<SseContext> {
+  /** The methods served as streams (HEAD with GET). */
+  methods: ReadonlySet<string>;
+  /** The same, as an `Allow` header's value. */
+  allow: string;
+  maxBodyBytes: number;
   maxConnections: number;
   maxConnectionsPerAddress: number;
   addressOf: (req: SseRequest) => string;
@@ -60,6 +67,8 @@ const serveKeys: Record<keyof ServeOptions<unknown>, true> = {
   onSlowClient: true,
 };
 const listenerKeys: Record<Exclude<keyof SseOptions, keyof ServeOptions<unknown>>, true> = {
+  methods: true,
+  maxBodyBytes: true,
   maxConnections: true,
   maxConnectionsPerAddress: true,
   addressOf: true,
@@ -82,6 +91,7 @@ export function resolveListener(handler: unknown, options: SseOptions): Listener
   }
   checkKeys('sse', options, sseNames);
   const {
+    maxBodyBytes = defaultMaxBodyBytes,
     maxConnections = Infinity,
     maxConnectionsPerAddress = Infinity,
     addressOf = remoteAddress,
@@ -93,16 +103,22 @@ export function resolveListener(handler: unknown, options: SseOptions): Listener
   for (const [name, fn] of Object.entries({ addressOf, fetchAddressOf, onConnect, onDisconnect })) {
     checkFunction('sse', `options.${name}`, fn);
   }
+  checkInteger('sse', 'options.maxBodyBytes', maxBodyBytes, 0, Number.MAX_SAFE_INTEGER);
+  const methods = checkMethods(options.methods);
+  const allow = [...methods].join(', ');
   checkInteger('sse', 'options.maxConnections', maxConnections);
   checkInteger('sse', 'options.maxConnectionsPerAddress', maxConnectionsPerAddress);
   checkInteger('sse', 'options.retryAfter', retryAfter, 0);
-  const cors = options.cors === undefined ? undefined : corsPolicy(options.cors);
+  const cors = options.cors === undefined ? undefined : corsPolicy(options.cors, allow);
   const compress = checkCompress('sse', options.compress);
   return {
     ...resolveServe<SseContext>('sse', options, {
       origin: cors?.varies,
       encoding: compress !== undefined,
     }),
+    methods,
+    allow,
+    maxBodyBytes,
     maxConnections,
     maxConnectionsPerAddress,
     addressOf,
@@ -224,4 +240,29 @@ function checkCompress(caller: string, value: unknown): CompressOptions | undefi
 
 function remoteAddress(req: SseRequest): string {
   return req.socket.remoteAddress ?? '';
+}
+
+/** Methods that cannot start a stream: a preflight's, a tunnel's, a loop-back's. */
+const notStreams: ReadonlySet<string> = new Set(['OPTIONS', 'CONNECT', 'TRACE']);
+
+/** Checks `options.methods`: a list of method tokens; HEAD is added with GET. */
+function checkMethods(value: unknown): ReadonlySet<string> {
+  if (value === undefined) return new Set(['GET', 'HEAD']);
+  if (!Array.isArray(value) || value.length === 0) {
+    throw new TypeError(
+      `sse: options.methods must be a non-empty list of methods such as ['GET', 'POST'] (got ${describe(value)})`,
+    );
+  }
+  const methods = new Set<string>();
+  for (const method of value as unknown[]) {
+    if (typeof method !== 'string' || !isToken(method) || notStreams.has(method.toUpperCase())) {
+      throw new TypeError(
+        `sse: options.methods must hold method names other than OPTIONS, CONNECT and TRACE (got ${describe(method)})`,
+      );
+    }
+    // Methods are case-sensitive (RFC 9110 §9.1), and the standard ones are upper case.
+    methods.add(method);
+    if (method === 'GET') methods.add('HEAD');
+  }
+  return methods;
 }

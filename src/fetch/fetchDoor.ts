@@ -61,7 +61,7 @@ export function fetchDoor(admission: Admission): FetchDoor {
         new Response(null, { status: 204, headers: headerEntries(allowed, cors.preflight) }),
       );
     }
-    if (request.method !== 'GET' && request.method !== 'HEAD') {
+    if (!settings.methods.has(request.method)) {
       stats.refused++;
       return Promise.resolve(refusalResponse(refusals.notAllowed, heads.extra, allowed));
     }
@@ -72,7 +72,11 @@ export function fetchDoor(admission: Admission): FetchDoor {
       [heads.extra, allowed],
       settings.limits.maxBufferedBytes,
     );
-    admission.admit(sink, new FetchRequest(request, settings.maxLastEventIdLength), address);
+    admission.admit(
+      sink,
+      new FetchRequest(request, settings.maxLastEventIdLength, settings.maxBodyBytes),
+      address,
+    );
     return sink.response;
   };
 }
@@ -81,10 +85,12 @@ export function fetchDoor(admission: Admission): FetchDoor {
 export class FetchRequest<C> implements StreamRequest<C> {
   readonly #request: Request | undefined;
   readonly #maxLastEventIdLength: number;
+  readonly #maxBodyBytes: number | undefined;
 
-  constructor(request: Request | undefined, maxLastEventIdLength: number) {
+  constructor(request: Request | undefined, maxLastEventIdLength: number, maxBodyBytes?: number) {
     this.#request = request;
     this.#maxLastEventIdLength = maxLastEventIdLength;
+    this.#maxBodyBytes = maxBodyBytes;
   }
 
   get method(): string {
@@ -97,6 +103,7 @@ export class FetchRequest<C> implements StreamRequest<C> {
   }
 
   context(): C & FetchContext {
-    return new FetchContext(this.#request, this.#maxLastEventIdLength) as C & FetchContext;
+    return new FetchContext(this.#request, this.#maxLastEventIdLength, this.#maxBodyBytes) as C &
+      FetchContext;
   }
 }

@@ -1,5 +1,12 @@
 import type { TLSSocket } from 'node:tls';
 import { lastEventIdOf, defaultMaxLastEventIdLength } from '../engine/lastEventId.js';
+import {
+  BodyCollector,
+  bodyAborted,
+  bodyJson,
+  bodyText,
+  defaultMaxBodyBytes,
+} from '../engine/body.js';
 import { EndingContext } from '../engine/endingContext.js';
 import { HttpError } from '../errors.js';
 import type { SseContext, SseRequest } from '../types.js';
@@ -20,6 +27,8 @@ export class RequestContext extends EndingContext implements SseContext {
   /** `req.url` as it was when the request came: middleware may rewrite it later. */
   readonly #path: string;
   #url: URL | undefined;
+  readonly #maxBodyBytes: number;
+  #body: Promise<Uint8Array> | undefined;
 
   static readonly #fields: PropertyDescriptorMap = {
     url: {
@@ -44,9 +53,14 @@ export class RequestContext extends EndingContext implements SseContext {
     },
   };
 
-  constructor(req: SseRequest, maxLastEventIdLength: number = defaultMaxLastEventIdLength) {
+  constructor(
+    req: SseRequest,
+    maxLastEventIdLength: number = defaultMaxLastEventIdLength,
+    maxBodyBytes: number = defaultMaxBodyBytes,
+  ) {
     super();
     this.req = req;
+    this.#maxBodyBytes = maxBodyBytes;
     this.#path = req.url ?? '/';
     Object.defineProperties(this, RequestContext.#fields);
     if (!URL.canParse(urlText(req, this.#path))) {
@@ -63,6 +77,70 @@ export class RequestContext extends EndingContext implements SseContext {
     const query = (header === undefined || header === '') && this.#path.includes('?');
     this.lastEventId = lastEventIdOf(header, query ? this.url : undefined, maxLastEventIdLength);
   }
+
+  text(): Promise<string> {
+    return this.#read().then(bodyText);
+  }
+
+  json(): Promise<unknown> {
+    return this.#read().then((bytes) => bodyJson(bytes, this.req.headers['content-type']));
+  }
+
+  #read(): Promise<Uint8Array> {
+    return (this.#body ??= readBody(this.req, this.#maxBodyBytes));
+  }
+}
+
+/**
+ * Reads a node request's body, up to `limit` bytes. Past it (or past it by Content-Length) the
+ * rest is still read, and thrown away: a server that closes a connection with unread bytes makes
+ * the kernel reset it, and the client would never see the 413. node's `server.requestTimeout`
+ * bounds how long that may take.
+ */
+function readBody(req: SseRequest, limit: number): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    // Read already: by middleware (say, a body parser), or there was none.
+    if (req.readableEnded) {
+      resolve(new Uint8Array(0));
+      return;
+    }
+    const collector = new BodyCollector(limit);
+    const declared = collector.refuses(req.headers['content-length']);
+    if (declared !== undefined) {
+      req.resume();
+      reject(declared);
+      return;
+    }
+    const stop = (): void => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('close', onClose);
+      req.off('error', onError);
+    };
+    const onData = (chunk: Uint8Array): void => {
+      const tooLarge = collector.push(chunk);
+      if (tooLarge === undefined) return;
+      stop();
+      req.resume();
+      reject(tooLarge);
+    };
+    const onEnd = (): void => {
+      stop();
+      resolve(collector.bytes());
+    };
+    const onClose = (): void => {
+      stop();
+      reject(bodyAborted());
+    };
+    const onError = (error: Error): void => {
+      stop();
+      reject(error);
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('close', onClose);
+    req.on('error', onError);
+  });
 }
 
 // A Host header is a host and an optional port: no slash, query, fragment, userinfo or space.

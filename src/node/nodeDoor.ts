@@ -53,7 +53,7 @@ export function nodeDoor(admission: Admission): NodeDoor {
         return;
       }
     }
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
+    if (!settings.methods.has(req.method ?? '')) {
       if (next) next();
       else turnAway(res, refusals.notAllowed);
       return;

@@ -18,6 +18,7 @@ export interface NodeSinkSettings {
   /** gzip settings, when streams are compressed for clients that accept it. */
   compress: CompressOptions | undefined;
   maxLastEventIdLength: number;
+  maxBodyBytes: number;
 }
 
 /**
@@ -67,7 +68,11 @@ export class NodeSink implements Sink, StreamRequest<SseContext> {
   }
 
   context(): RequestContext {
-    return new RequestContext(this.#req, this.#settings.maxLastEventIdLength);
+    return new RequestContext(
+      this.#req,
+      this.#settings.maxLastEventIdLength,
+      this.#settings.maxBodyBytes,
+    );
   }
 
   get gone(): boolean {

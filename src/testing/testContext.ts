@@ -11,6 +11,10 @@ export interface TestContextInit {
   headers?: Readonly<Record<string, string>> | undefined;
   /** Sent as the `Last-Event-ID` header. Defaults to none. */
   lastEventId?: string | undefined;
+  /** The request method. Defaults to `'GET'`. */
+  method?: string | undefined;
+  /** The request body, for `ctx.text()` and `ctx.json()`. Defaults to none (`''`). */
+  body?: string | undefined;
 }
 
 /** A context for unit tests, with a way to play the client going away. */
@@ -36,7 +40,7 @@ export interface TestContext extends SseContext {
  */
 export function testContext(init: TestContextInit = {}): TestContext {
   const req = new IncomingMessage(new Socket());
-  req.method = 'GET';
+  req.method = init.method ?? 'GET';
   req.url = init.url ?? '/';
   req.httpVersion = '1.1';
   req.httpVersionMajor = 1;
@@ -46,6 +50,9 @@ export function testContext(init: TestContextInit = {}): TestContext {
     headers[name.toLowerCase()] = value;
   if (init.lastEventId !== undefined) headers['last-event-id'] = init.lastEventId;
   req.headers = headers;
+  // The body, whole, then its end: ctx.text() reads it as a server's request.
+  if (init.body !== undefined && init.body !== '') req.push(Buffer.from(init.body));
+  req.push(null);
   const ctx = new RequestContext(req);
   return Object.assign(ctx, {
     abort: (reason?: unknown) => {
