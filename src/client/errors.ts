@@ -1,8 +1,9 @@
 // The error classes `fromSse` ends a stream with, in one file, each with a stable `code`. The rest
-// are plain errors whose `cause` holds what went wrong: `decode` or `backoff` throwing (or `backoff`
-// returning no valid wait) is an `Error` (a `TypeError` for the wait), and a network failure past
-// `maxReconnects` is an `Error` whose `cause` is the last failure (a `TypeError: fetch failed`, or
-// an `SseReadTimeoutError`).
+// are plain errors whose `cause` holds what went wrong: `decode`, `backoff` or `reconnect` throwing
+// (or `backoff` returning no valid wait, or `reconnect` no valid request) is an `Error` (a
+// `TypeError` for a bad result), and a network failure past `maxReconnects` is an `Error` whose
+// `cause` is the last failure (a `TypeError: fetch failed`, or an `SseReadTimeoutError`). What
+// `validate` throws ends the stream as it is.
 
 /** Why a `fromSse` stream stopped: a response that EventSource would fail on. */
 export class SseResponseError extends Error {
@@ -24,6 +25,23 @@ export class SseResponseError extends Error {
 export class SseRequestError extends Error {
   override name = 'SseRequestError';
   readonly code = 'ERR_SSE_REQUEST';
+}
+
+/**
+ * A stream whose request is not idempotent (a POST: the question of an LLM answer) dropped, and
+ * there is no way to resume it but sending that request again, which `fromSse` never does by
+ * itself: give `options.reconnect` a request that resumes it (a GET of the answer's `Location`).
+ * Its `cause` is the failure: a network error, or an `SseReadTimeoutError`.
+ */
+export class SseNotResumableError extends Error {
+  override name = 'SseNotResumableError';
+  readonly code = 'ERR_SSE_NOT_RESUMABLE';
+  /** The method that was not sent again. */
+  readonly method: string;
+  constructor(method: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.method = method;
+  }
 }
 
 /**

@@ -7,87 +7,38 @@ import {
 } from 'rxjs';
 import { describe } from '../describe.js';
 import {
+  SseNotResumableError,
   SseReadTimeoutError,
   SseRequestError,
-  SseResponseError,
   SseTooLargeError,
 } from './errors.js';
-import { headerValueProblem, utf8Bytes } from './headerValue.js';
-import { notAStream } from './notAStream.js';
+import type { FromSseOptions, SseMessage } from './fromSseOptions.js';
+import { headerValueProblem } from './headerValue.js';
+import { acceptResponse } from './acceptResponse.js';
 import { createParser, type SseParser } from './parse.js';
+import { locationOf, reconnectRequest } from './reconnectRequest.js';
 import { refusal } from './refusal.js';
 import { maxTimerDelay as maxDelay } from '../check.js';
 import { fromSseSettings } from './fromSseSettings.js';
+import { isIdempotent, sentHeaders, type SseRequest } from './sseRequest.js';
 
-/** One message received, as EventSource would dispatch it. */
-export interface SseMessage<T = string> {
-  /** The event type (`message` unless the server named one). */
-  event: string;
-  /** The data: text, or what `decode` made of it. */
-  data: T;
-  /** This event's own id, if it carried one. */
-  id: string | undefined;
-  /** The last event id in force: sent back as Last-Event-ID when reconnecting. */
-  lastEventId: string;
-}
-
-/** Options of {@link fromSse}. */
-export interface FromSseOptions<T = string> {
-  /**
-   * Request headers, such as `Authorization`: a record, a `Headers` or pairs. `Accept`,
-   * `Cache-Control` and `Last-Event-ID` are the client's own and replace any given.
-   */
-  headers?: ConstructorParameters<typeof Headers>[0] | undefined;
-  /** Turns each message's data into a value, such as `JSON.parse`. Defaults to none (text). */
-  decode?: ((data: string) => T) | undefined;
-  /**
-   * The Last-Event-ID to start from. Defaults to none. It must go out as a header value unchanged
-   * (RFC 9110 §5.5): no control character but HTAB, and no space or tab at either end.
-   */
-  lastEventId?: string | undefined;
-  /** The wait before reconnecting, in ms, until the server sends `retry:`. Defaults to `3000`. */
-  retry?: number | undefined;
-  /**
-   * The wait before reconnect number `attempt` (1 for the first after a failure), given the
-   * server's `retry`. Defaults to `retry` itself, as EventSource does; a success resets `attempt`.
-   */
-  backoff?: ((attempt: number, retry: number) => number) | undefined;
-  /**
-   * How many times in a row it reconnects with no event arriving in between (network failures,
-   * streams that end at once, read timeouts) before it errors with the last failure; `0` never
-   * reconnects. Defaults to `Infinity`, as EventSource.
-   */
-  maxReconnects?: number | undefined;
-  /**
-   * The most bytes (as received, UTF-8) one event may hold while it is read: its data so far
-   * (lines joined with LF), its `event` type, the last event id (kept, and sent back) and the
-   * whole line being read (field name included), together; the same wherever the network splits
-   * the bytes, and whatever the shape of the stream (many short lines, long comments). Past it the
-   * stream errors with an {@link SseTooLargeError}, and does not reconnect: the server would send
-   * the same event again. `Infinity` lifts the bound. Defaults to `16777216` (16 MiB): far more
-   * than an event meant to be decoded and shown at once, while a server, or anything between,
-   * that never ends a line costs a client about that much memory, not all it has.
-   */
-  maxEventSize?: number | undefined;
-  /**
-   * How long, in ms, the connection may go without a byte arriving (the head included) before it
-   * is taken for dropped and reconnected: the only way a client finds a half-open TCP connection.
-   * Set it above the server's heartbeat period (an rx-sse server sends one every 15 s by default,
-   * so `45000` suits it). Defaults to `false`: no timeout, as EventSource, since a server that sends
-   * no heartbeat may be silent for any time.
-   */
-  readTimeout?: number | false | undefined;
-}
+export type { FromSseOptions, SseMessage, SseReconnectContext } from './fromSseOptions.js';
 
 /**
  * An Observable of the events at `url`, read with `fetch` as EventSource would read them, for
- * Node and anything else with `fetch`.
+ * Node and anything else with `fetch` — or of a stream a POST starts, such as an LLM's answer.
  *
  * Cold: each subscription opens its own request. When the stream ends or the network fails, it
  * reconnects after `retry` ms (the server's `retry:` if it sent one), sending the last event id as
  * Last-Event-ID, so a server with history replays what was missed. A 204, any other status than
  * 200, or a content type other than `text/event-stream` stops it with an {@link SseResponseError},
  * as it stops EventSource; `maxReconnects` failures in a row stop it with the last network error.
+ *
+ * A request with another method (`method`, `body` or `json`) is sent again by itself only if it
+ * is idempotent (RFC 9110 §9.2.2): a POST never is, since that would ask its question twice. Its
+ * clean end completes the Observable; a drop errors it with an {@link SseNotResumableError},
+ * unless `reconnect` gives the request that resumes it (a GET of the answer's `Location`, with
+ * Last-Event-ID). `validate` sees each response before the checks above, and may refuse it.
  *
  * Unsubscribing, at any moment (from inside `decode` or `backoff` too), aborts the request in
  * flight, cancels the wait before the next and makes no other: once closed, no reconnection is
@@ -115,7 +66,8 @@ export interface FromSseOptions<T = string> {
  * @param scheduler Where the reconnection waits and the read timeout run. Defaults to
  *   `asyncScheduler`.
  * @throws {TypeError} at the call, naming the argument or option, for a bad url or option, a
- *   header value that cannot be sent, or an `options.lastEventId` that cannot go out unchanged.
+ *   header value that cannot be sent, an `options.lastEventId` that cannot go out unchanged, a
+ *   method `fetch` refuses, or a body it cannot send again (a plain object: use `options.json`).
  */
 export function fromSse<T = string>(
   url: string | URL,
@@ -123,19 +75,49 @@ export function fromSse<T = string>(
   scheduler: SchedulerLike = asyncScheduler,
 ): Observable<SseMessage<T>> {
   const settings = fromSseSettings(url, options, scheduler);
-  const { target, base, decode, retry, backoff, maxReconnects, maxEventSize, readTimeout } =
-    settings;
-  const href = target.href;
+  const { first, decode, retry, backoff, maxReconnects, maxEventSize, readTimeout } = settings;
+  const { fetch, validate } = settings;
+  const base = { url: first.url, headers: settings.headers };
+  // Sent again by itself only if sending it twice does no more than once (RFC 9110 §9.2.2).
+  const repeatable = isIdempotent(first.method);
 
   return new Observable<SseMessage<T>>((subscriber) => {
     let lastEventId = settings.lastEventId;
     let delay = retry;
     let failures = 0;
+    let request: SseRequest = first;
+    /** The response to the first request (its latest sending): what `reconnect` is shown. */
+    let firstResponse: Response | undefined;
     // What is live: the request being made or read, or the wait before the next. Unsubscribing
     // it aborts the request (and its read timer) or cancels the wait.
     let current: Subscription | undefined;
 
-    const reconnect = (error: unknown): void => {
+    /** The end of a stream that will not be sent again: a clean end completes, a drop errors. */
+    const notResumed = (error: unknown, ended: boolean): void => {
+      if (ended) {
+        subscriber.complete();
+        return;
+      }
+      const { method, url } = first;
+      subscriber.error(
+        new SseNotResumableError(
+          method,
+          `fromSse: ${url.href}: the ${method} stream dropped, and a ${method} is not sent again by itself (it is not idempotent): give options.reconnect the request that resumes it`,
+          { cause: error },
+        ),
+      );
+    };
+
+    // Read through functions where a callback may close them: TypeScript's narrowing cannot see it.
+    const closed = (): boolean => subscriber.closed;
+
+    /** After the stream ended (cleanly, or `ended` false: it dropped), the next request, if any. */
+    const reconnect = (error: unknown, ended: boolean): void => {
+      if (!repeatable && settings.reconnect === undefined) {
+        notResumed(error, ended);
+        return;
+      }
+      const href = request.url.href;
       // The id the server left in force goes out on the next request: if it cannot, no request
       // ever will (RFC 9110 §5.5), so say so now rather than retry in vain.
       const problem = headerValueProblem(lastEventId);
@@ -157,6 +139,29 @@ export function fromSse<T = string>(
         );
         return;
       }
+      let next: SseRequest | undefined;
+      try {
+        next = reconnectRequest(
+          settings.reconnect,
+          {
+            lastEventId,
+            attempt: failures,
+            response: firstResponse,
+            location: locationOf(firstResponse, first.url),
+          },
+          base,
+        );
+      } catch (thrown) {
+        subscriber.error(thrown);
+        return;
+      }
+      // reconnect may have ended the subscription: then nothing more.
+      if (closed()) return;
+      if (next === undefined && !repeatable) {
+        notResumed(error, ended);
+        return;
+      }
+      request = next ?? first;
       let ms: unknown = delay;
       if (backoff !== undefined) {
         try {
@@ -184,19 +189,22 @@ export function fromSse<T = string>(
     };
 
     const connect = (): void => {
-      const request = new AbortController();
+      const { url, method, headers, body } = request;
+      const href = url.href;
+      const aborter = new AbortController();
       const connection = new Subscription(() => {
-        request.abort();
+        aborter.abort();
       });
       current = connection;
+      const over = (): boolean => connection.closed;
       let parser: SseParser | undefined;
       // Ends this connection and reconnects, unless it was already ended (or unsubscribed).
-      const drop = (error: unknown): void => {
+      const drop = (error: unknown, ended = false): void => {
         if (connection.closed) return;
         connection.unsubscribe();
         // Even an id set by an event that dispatched nothing is sent back.
         if (parser !== undefined) lastEventId = parser.lastEventId;
-        reconnect(error);
+        reconnect(error, ended);
       };
 
       let lastRead = scheduler.now();
@@ -221,21 +229,18 @@ export function fromSse<T = string>(
         );
       }
 
-      const sent = new Headers(base);
-      sent.set('Accept', 'text/event-stream');
-      sent.set('Cache-Control', 'no-cache');
-      // Headers are bytes: an id beyond Latin-1 goes as its UTF-8 bytes, as browsers send it.
-      if (lastEventId !== '') sent.set('Last-Event-ID', utf8Bytes(lastEventId));
-      else sent.delete('Last-Event-ID');
+      const sent = sentHeaders(headers, lastEventId);
       void (async () => {
-        const response = await fetch(target, { headers: sent, signal: request.signal });
+        const response = await fetch(href, { method, headers: sent, body, signal: aborter.signal });
         lastRead = scheduler.now();
-        const problem = notAStream(response);
-        if (problem !== undefined || response.body === null) {
-          // The teardown aborts the request, which releases the body unread.
-          subscriber.error(new SseResponseError(response.status, `fromSse: ${href}: ${problem}`));
+        const acceptance = await acceptResponse(response, validate, href);
+        // The teardown aborts the request, which releases a body left unread.
+        if (over()) return;
+        if (!acceptance.ok) {
+          subscriber.error(acceptance.error);
           return;
         }
+        if (request === first) firstResponse = acceptance.response;
         const reading = createParser(
           (event) => {
             if (subscriber.closed) return;
@@ -260,7 +265,7 @@ export function fromSse<T = string>(
           maxEventSize,
         );
         parser = reading;
-        const reader = response.body.getReader();
+        const reader = acceptance.body.getReader();
         for (;;) {
           const { done, value } = await reader.read();
           if (done || connection.closed) break;
@@ -270,7 +275,7 @@ export function fromSse<T = string>(
         if (connection.closed) return;
         reading.end();
         // Ended by the server: reconnect, as EventSource does (a 204 is how a server says stop).
-        drop(new Error(`fromSse: ${href}: the stream ended`));
+        drop(new Error(`fromSse: ${href}: the stream ended`), true);
       })().catch((error: unknown) => {
         if (connection.closed) return; // aborted by unsubscribing or by the read timeout
         if (error instanceof SseTooLargeError) {

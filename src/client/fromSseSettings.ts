@@ -1,15 +1,15 @@
 import { checkFunction, checkInteger, checkKeys, checkScheduler, maxTimerDelay } from '../check.js';
 import { describe } from '../describe.js';
-import type { FromSseOptions } from './fromSse.js';
+import type { FromSseOptions, SseReconnectContext } from './fromSseOptions.js';
 import { headerValueProblem } from './headerValue.js';
-
-/** The longest wait a timer takes (2^31 - 1 ms); longer ones would fire at once. */
+import { sseRequest, type SseRequest, type SseRequestInit } from './sseRequest.js';
 
 /** What `fromSse` was asked for, checked, with every default filled in. */
 export interface FromSseSettings<T> {
-  target: URL;
-  /** The caller's headers, built once (the client's own are set on each request). */
-  base: Headers;
+  /** The first request: its URL, method, the caller's headers and body. */
+  first: SseRequest;
+  /** `options.headers`, checked: what every request's headers go over. */
+  headers: Headers;
   decode: ((data: string) => T) | undefined;
   lastEventId: string;
   retry: number;
@@ -17,10 +17,19 @@ export interface FromSseSettings<T> {
   maxReconnects: number;
   maxEventSize: number;
   readTimeout: number | false;
+  fetch: (url: string, init: RequestInit) => Promise<Response>;
+  validate: ((response: Response) => void | Promise<void>) | undefined;
+  reconnect: ((context: SseReconnectContext) => SseRequestInit | undefined) | undefined;
 }
 
 const optionNames: ReadonlySet<string> = new Set([
+  'method',
   'headers',
+  'body',
+  'json',
+  'fetch',
+  'validate',
+  'reconnect',
   'decode',
   'lastEventId',
   'retry',
@@ -29,6 +38,9 @@ const optionNames: ReadonlySet<string> = new Set([
   'maxEventSize',
   'readTimeout',
 ] satisfies (keyof FromSseOptions)[]);
+
+/** Looked up at each request, so that a `fetch` replaced later (a test's stub) is the one used. */
+const globalFetch = (url: string, init: RequestInit): Promise<Response> => fetch(url, init);
 
 /**
  * Checks the arguments of `fromSse` at the call, so that every mistake is a `TypeError` naming the
@@ -41,24 +53,26 @@ export function fromSseSettings<T>(
 ): FromSseSettings<T> {
   checkKeys('fromSse', options, optionNames);
   const {
-    headers,
     decode,
     retry = 3000,
     backoff,
     maxReconnects = Infinity,
     maxEventSize = 16 * 1024 * 1024,
     readTimeout = false,
+    validate,
+    reconnect,
   } = options;
   if (typeof url !== 'string' && !(url instanceof URL)) {
     throw new TypeError(`fromSse: url must be a string or a URL (got ${describe(url)})`);
   }
-  const target = new URL(url); // throws a TypeError naming the bad URL
-  if (target.protocol !== 'http:' && target.protocol !== 'https:') {
-    throw new TypeError(`fromSse: url must be http: or https: (got ${target.protocol})`);
-  }
-  if (target.username !== '' || target.password !== '') {
-    throw new TypeError('fromSse: url must not carry credentials; send them in options.headers');
-  }
+  const first = sseRequest(
+    (part) => (part === 'url' ? 'url' : `options.${part}`),
+    { ...options, url },
+    { url: new URL(url), headers: new Headers() }, // a bad URL throws a TypeError naming it
+  );
+  checkFunction('fromSse', 'options.fetch', options.fetch);
+  checkFunction('fromSse', 'options.validate', validate);
+  checkFunction('fromSse', 'options.reconnect', reconnect);
   checkFunction('fromSse', 'options.decode', decode);
   checkFunction('fromSse', 'options.backoff', backoff);
   checkInteger('fromSse', 'options.retry', retry, 0, maxTimerDelay);
@@ -68,17 +82,6 @@ export function fromSseSettings<T>(
     checkInteger('fromSse', 'options.readTimeout (false, or ms)', readTimeout, 1, maxTimerDelay);
   }
   checkScheduler('fromSse', 'scheduler', scheduler);
-  // Headers refuses CR, LF and NUL, and strips the whitespace at either end, as Fetch says; undici
-  // refuses the other control characters only when sending, on every attempt.
-  const base = new Headers(headers);
-  for (const [name, value] of base) {
-    const problem = headerValueProblem(value);
-    if (problem !== undefined) {
-      throw new TypeError(
-        `fromSse: options.headers: the value of ${JSON.stringify(name)} cannot be sent: ${problem}`,
-      );
-    }
-  }
   const lastEventId: unknown = options.lastEventId ?? '';
   const problem =
     typeof lastEventId === 'string' ? headerValueProblem(lastEventId) : 'it is not a string';
@@ -88,8 +91,8 @@ export function fromSseSettings<T>(
     );
   }
   return {
-    target,
-    base,
+    first,
+    headers: new Headers(options.headers),
     decode,
     lastEventId: lastEventId as string,
     retry,
@@ -97,5 +100,8 @@ export function fromSseSettings<T>(
     maxReconnects,
     maxEventSize,
     readTimeout,
+    fetch: options.fetch ?? globalFetch,
+    validate,
+    reconnect,
   };
 }

@@ -1,5 +1,12 @@
-export { fromSse, type FromSseOptions, type SseMessage } from './fromSse.js';
 export {
+  fromSse,
+  type FromSseOptions,
+  type SseMessage,
+  type SseReconnectContext,
+} from './fromSse.js';
+export type { SseRequestInit } from './sseRequest.js';
+export {
+  SseNotResumableError,
   SseReadTimeoutError,
   SseRequestError,
   SseResponseError,
