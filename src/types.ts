@@ -59,6 +59,14 @@ export interface SseContext {
    * `+json` type, 400 for a body that does not parse, 413 past `options.maxBodyBytes`.
    */
   json(): Promise<unknown>;
+  /**
+   * Sets a header of this stream's `200` head — say, `Location: /answers/<id>` for a stream that
+   * can be resumed there — over the listener's own `headers`. It does not go out with a refusal.
+   * Call it before returning the Observable (or before an async handler resolves).
+   * @throws {TypeError} for a name or value HTTP cannot carry, `Content-Type`, a connection
+   * header, or once the head is out.
+   */
+  setHeader(name: string, value: string | number | readonly string[]): void;
 }
 
 /** What a {@link toResponse} handler knows about the request it answers. */

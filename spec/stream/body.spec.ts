@@ -169,6 +169,60 @@ for (const door of doors) {
       ]);
     });
 
+    it("should send the handler's own head headers (ctx.setHeader), over the listener's", async () => {
+      const origin = await d.serve(
+        async (ctx) => {
+          const { prompt } = (await ctx.json()) as { prompt: string };
+          ctx.setHeader('Location', `/answers/${prompt}`);
+          ctx.setHeader('x-room', 'mine');
+          return from([{ data: prompt }]);
+        },
+        { methods: ['POST'], headers: { 'X-Room': 'listener', 'X-Other': 'kept' } },
+      );
+      const answer = await send(origin, 'POST', '{"prompt":"7"}', {
+        'Content-Type': 'application/json',
+      });
+      expect(answer.status).to.equal(200);
+      expect([
+        answer.headers.location,
+        answer.headers['x-room'],
+        answer.headers['x-other'],
+      ]).to.deep.equal(['/answers/7', 'mine', 'kept']);
+    });
+
+    it('should refuse a head header a stream cannot carry, and one set once the head is out', async () => {
+      const errors: string[] = [];
+      const origin = await d.serve((ctx) => {
+        for (const [name, value] of [
+          ['Content-Type', 'text/plain'],
+          ['Connection', 'close'],
+          ['X-Bad', 'a\r\nb'],
+        ] as const) {
+          try {
+            ctx.setHeader(name, value);
+          } catch (error) {
+            errors.push((error as Error).message);
+          }
+        }
+        queueMicrotask(() => {
+          try {
+            ctx.setHeader('X-Late', '1');
+          } catch (error) {
+            errors.push((error as Error).message);
+          }
+        });
+        return from([{ data: 'x' }]);
+      });
+      const answer = await send(origin, 'GET', '');
+      expect(answer.status).to.equal(200);
+      expect(answer.headers['x-late']).to.equal(undefined);
+      expect(errors).to.have.length(4);
+      expect(errors[0]).to.match(/Content-Type.*text\/event-stream/);
+      expect(errors[1]).to.match(/Connection.*connection headers/);
+      expect(errors[2]).to.match(/X-Bad.*not a valid HTTP header/);
+      expect(errors[3]).to.match(/X-Late.*the head is out already/);
+    });
+
     it('should allow the listed methods in a CORS preflight', async () => {
       const origin = await d.serve(echo, {
         methods: ['GET', 'POST'],

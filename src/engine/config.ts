@@ -1,6 +1,6 @@
 import type { HttpError } from '../errors.js';
 import type { EncodeOptions } from '../options.js';
-import type { EndReason, ErrorHook, SseStats } from '../types.js';
+import type { EndReason, ErrorHook, HttpHeaders, SseStats } from '../types.js';
 import type { LiveStreams } from './liveStreams.js';
 import type { WriterLimits } from './writer.js';
 
@@ -27,6 +27,8 @@ export interface EndableContext {
   end(): void;
   /** Whether `error` is what the end of the stream caused in code listening on the signal. */
   isEndOf(error: unknown): boolean;
+  /** The headers the handler set for the stream's head (`ctx.setHeader`), if any. */
+  responseHeaders(): HttpHeaders | undefined;
 }
 
 /** A request as the engine sees it: what the door knows, and how to make its context. */

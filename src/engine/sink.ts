@@ -1,3 +1,5 @@
+import type { HttpHeaders } from '../types.js';
+
 /**
  * Where a stream's bytes go: the one thing a runtime must provide for the engine to serve a
  * stream. A sink knows its runtime's way of sending a head, writing bytes, waiting for room and
@@ -17,10 +19,11 @@ export interface Sink {
   /** UTF-8 bytes written but not yet taken by the client (socket and compressor buffers, a body's queue). */
   owed(): number;
   /**
-   * Sends the `200` head now, with the headers the door chose, and `first` (frames queued before
-   * it; may be empty) in the same write. Returns as {@link Sink.write} does.
+   * Sends the `200` head now, with the headers the door chose and the handler's own (`headers`,
+   * from `ctx.setHeader`, over the door's), and `first` (frames queued before it; may be empty) in
+   * the same write. Returns as {@link Sink.write} does.
    */
-  open(first: string): boolean;
+  open(first: string, headers: HttpHeaders | undefined): boolean;
   /** Writes a chunk of frames; `false` asks the engine to wait for {@link SinkOwner.drained}. */
   write(chunk: string): boolean;
   /**

@@ -178,7 +178,7 @@ export class Stream<C> implements LiveStream, SinkOwner, IntakeTarget {
     this.#state = 'open';
     config.stats.open++;
     config.stats.opened++;
-    this.#writer.open();
+    this.#writer.open(this.#ctx?.responseHeaders());
     // After the head, as its doc says: a hook that ends the stream ends an open one.
     if (this.#ctx !== undefined) callHook(config.onConnect, this.#ctx);
     if (early === 'complete') this.#finish('complete', completion);
@@ -201,7 +201,7 @@ export class Stream<C> implements LiveStream, SinkOwner, IntakeTarget {
     }
     // Not a stream: no figures, no hooks.
     this.#state = 'head';
-    this.#writer.open();
+    this.#writer.open(this.#ctx?.responseHeaders());
     this.#finish('complete', completion);
   }
 

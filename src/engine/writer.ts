@@ -1,4 +1,4 @@
-import type { SlowClientPolicy, SseStats } from '../types.js';
+import type { HttpHeaders, SlowClientPolicy, SseStats } from '../types.js';
 import { byteLength } from './byteLength.js';
 import { Join } from './join.js';
 import { logError } from './report.js';
@@ -112,12 +112,12 @@ export class Writer {
   }
 
   /** Sends the head, with whatever is queued, at once: the client's `open` need not wait for an event. */
-  open(): void {
+  open(headers?: HttpHeaders): void {
     this.#opened = true;
     // A frame dropped before the head (the whole burst of subscribe(), say) is behind it now.
     this.#skipping = false;
     // Frames queued before the head (the retry preamble, a synchronous burst) leave with it.
-    if (!this.#sink.open(this.#take())) this.#blocked = true;
+    if (!this.#sink.open(this.#take(), headers)) this.#blocked = true;
   }
 
   /**

@@ -1,6 +1,6 @@
 import type { Sink, SinkOwner } from '../engine/sink.js';
 import type { HttpHeaders } from '../types.js';
-import { refusalResponse } from './webHeaders.js';
+import { headerEntries, refusalResponse } from './webHeaders.js';
 
 /**
  * The engine's {@link Sink} on a fetch runtime: a `Response` whose body is a `ReadableStream` of
@@ -63,9 +63,10 @@ export class WebSink implements Sink {
     return Math.max(0, -(this.#body?.desiredSize ?? 0));
   }
 
-  open(first: string): boolean {
+  open(first: string, headers: HttpHeaders | undefined): boolean {
+    const head = headers === undefined ? this.#head : overHead(this.#head, headers);
     if (this.#request?.method === 'HEAD') {
-      this.#answer(new Response(null, { status: 200, headers: this.#head }));
+      this.#answer(new Response(null, { status: 200, headers: head }));
       return true;
     }
     const body = new ReadableStream<Uint8Array>(
@@ -88,7 +89,7 @@ export class WebSink implements Sink {
       },
       { highWaterMark: 0, size: (chunk) => chunk.byteLength },
     );
-    this.#answer(new Response(body, { status: 200, headers: this.#head }));
+    this.#answer(new Response(body, { status: 200, headers: head }));
     return first === '' || this.write(first);
   }
 
@@ -173,6 +174,12 @@ export class WebSink implements Sink {
     for (const done of this.#onSettled) done();
     this.#onSettled = [];
   }
+}
+
+/** `headers` over the entries of `head`, a header of `headers` replacing all of `head`'s of its name. */
+function overHead(head: [string, string][], headers: HttpHeaders): [string, string][] {
+  const names = new Set(Object.keys(headers).map((name) => name.toLowerCase()));
+  return [...head.filter(([name]) => !names.has(name.toLowerCase())), ...headerEntries(headers)];
 }
 
 const encoder = new TextEncoder();

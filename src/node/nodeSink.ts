@@ -6,7 +6,7 @@ import type { HeadSet } from '../engine/headers.js';
 import { logError } from '../engine/report.js';
 import type { Sink, SinkOwner } from '../engine/sink.js';
 import type { CompressOptions } from '../options.js';
-import type { SseContext, SseRequest, SseResponse } from '../types.js';
+import type { HttpHeaders, SseContext, SseRequest, SseResponse } from '../types.js';
 import { acceptsGzip, createFlushingGzip } from './compress.js';
 import { RequestContext } from './context.js';
 import { isHttp2, wantsKeepAlive } from './http.js';
@@ -99,13 +99,11 @@ export class NodeSink implements Sink, StreamRequest<SseContext> {
     );
   }
 
-  open(first: string): boolean {
+  open(first: string, headers: HttpHeaders | undefined): boolean {
     const res = this.#res;
     const { heads, compress } = this.#settings;
-    const head = keepingVary(
-      res,
-      (wantsKeepAlive(this.#req) ? heads.keepAlive : heads.plain) as OutgoingHttpHeaders,
-    );
+    const base = (wantsKeepAlive(this.#req) ? heads.keepAlive : heads.plain) as OutgoingHttpHeaders;
+    const head = keepingVary(res, headers === undefined ? base : over(base, headers));
     if (compress === undefined || !acceptsGzip(this.#req.headers['accept-encoding'])) {
       res.writeHead(200, head);
     } else {
@@ -202,6 +200,16 @@ function keepingVary(res: ServerResponse, headers: OutgoingHttpHeaders): Outgoin
     if (value !== '') values.set(value.toLowerCase(), value);
   }
   return { ...headers, [name]: [...values.values()].join(', ') };
+}
+
+/** `headers` over `base`, a header of `headers` replacing one of `base` whatever its case. */
+function over(base: OutgoingHttpHeaders, headers: HttpHeaders): OutgoingHttpHeaders {
+  const names = new Set(Object.keys(headers).map((name) => name.toLowerCase()));
+  const merged: OutgoingHttpHeaders = {};
+  for (const [name, value] of Object.entries(base)) {
+    if (!names.has(name.toLowerCase())) merged[name] = value;
+  }
+  return Object.assign(merged, headers);
 }
 
 const departures = new Set([
