@@ -326,6 +326,31 @@ describe('fromSse: the request (method, body, json, fetch, validate)', function 
     });
   }
 
+  it('should keep an Accept that names text/event-stream among others, and replace any other', async () => {
+    const seen: Seen[] = [];
+    t.server = await startServer((req, res) => {
+      void see(req).then((request) => {
+        seen.push(request);
+        res.writeHead(200, { 'Content-Type': 'text/event-stream' }).end('data: ok\n\n');
+      });
+    });
+    for (const accept of [
+      'application/json, text/event-stream',
+      'text/event-stream;q=0.9, */*;q=0.1',
+      'text/event-streams',
+      'application/json',
+    ]) {
+      const headers = { Accept: accept };
+      await lastValueFrom(fromSse(t.server.origin, { method: 'POST', headers }));
+    }
+    expect(seen.map((s) => s.headers.accept)).to.deep.equal([
+      'application/json, text/event-stream',
+      'text/event-stream;q=0.9, */*;q=0.1',
+      'text/event-stream',
+      'text/event-stream',
+    ]);
+  });
+
   it('should take a method in any case, sending the standard ones uppercased, as fetch does', async () => {
     const seen: Seen[] = [];
     t.server = await startServer((req, res) => {

@@ -16,7 +16,8 @@ export interface SseMessage<T = string> {
 export interface FromSseOptions<T = string> {
   /**
    * Request headers, such as `Authorization`, sent with every request: a record, a `Headers` or
-   * pairs. `Accept`, `Cache-Control` and `Last-Event-ID` are the client's own and replace any given.
+   * pairs. `Cache-Control` and `Last-Event-ID` are the client's own and replace any given, and so is
+   * `Accept` (`text/event-stream`) unless the one given names `text/event-stream` among others.
    */
   headers?: ConstructorParameters<typeof Headers>[0] | undefined;
   /**

@@ -133,7 +133,11 @@ function resendable(name: (part: string) => string, body: unknown): BodyInit {
 /** The headers of one attempt: the request's, with the client's own (whatever case they came in). */
 export function sentHeaders(headers: Headers, lastEventId: string): Headers {
   const sent = new Headers(headers);
-  sent.set('Accept', 'text/event-stream');
+  // An Accept naming text/event-stream among others is kept: MCP's Streamable HTTP asks a POST to
+  // accept application/json too. Any other is replaced: the client reads nothing else.
+  if (!/(^|,)\s*text\/event-stream\s*(;|,|$)/i.test(sent.get('accept') ?? '')) {
+    sent.set('Accept', 'text/event-stream');
+  }
   sent.set('Cache-Control', 'no-cache');
   // Headers are bytes: an id beyond Latin-1 goes as its UTF-8 bytes, as browsers send it.
   if (lastEventId !== '') sent.set('Last-Event-ID', utf8Bytes(lastEventId));
