@@ -1,22 +1,16 @@
-import {
-  asyncScheduler,
-  Observable,
-  Subscription,
-  type SchedulerAction,
-  type SchedulerLike,
-} from 'rxjs';
-import { describe } from '../describe.js';
-import {
-  SseNotResumableError,
-  SseReadTimeoutError,
-  SseRequestError,
-  SseTooLargeError,
-} from './errors.js';
+import { asyncScheduler, Observable, Subscription, type SchedulerLike } from 'rxjs';
+import { SseReadTimeoutError, SseRequestError, SseTooLargeError } from './errors.js';
 import type { FromSseOptions, SseMessage } from './fromSseOptions.js';
-import { headerValueProblem } from './headerValue.js';
 import { acceptResponse } from './acceptResponse.js';
 import { createParser, type SseParser } from './parse.js';
-import { locationOf, reconnectRequest } from './reconnectRequest.js';
+import {
+  locationOf,
+  notResumable,
+  reconnectRequest,
+  unsendableId,
+  waitBefore,
+} from './nextAttempt.js';
+import { readTimer } from './readTimer.js';
 import { refusal } from './refusal.js';
 import { maxTimerDelay as maxDelay } from '../check.js';
 import { fromSseSettings } from './fromSseSettings.js';
@@ -94,18 +88,8 @@ export function fromSse<T = string>(
 
     /** The end of a stream that will not be sent again: a clean end completes, a drop errors. */
     const notResumed = (error: unknown, ended: boolean): void => {
-      if (ended) {
-        subscriber.complete();
-        return;
-      }
-      const { method, url } = first;
-      subscriber.error(
-        new SseNotResumableError(
-          method,
-          `fromSse: ${url.href}: the ${method} stream dropped, and a ${method} is not sent again by itself (it is not idempotent): give options.reconnect the request that resumes it`,
-          { cause: error },
-        ),
-      );
+      if (ended) subscriber.complete();
+      else subscriber.error(notResumable(first, error));
     };
 
     // Read through functions where a callback may close them: TypeScript's narrowing cannot see it.
@@ -118,69 +102,38 @@ export function fromSse<T = string>(
         return;
       }
       const href = request.url.href;
-      // The id the server left in force goes out on the next request: if it cannot, no request
-      // ever will (RFC 9110 §5.5), so say so now rather than retry in vain.
-      const problem = headerValueProblem(lastEventId);
-      if (problem !== undefined) {
-        subscriber.error(
-          new SseRequestError(
-            `fromSse: ${href}: the server's last event id ${JSON.stringify(lastEventId)} cannot be sent back as Last-Event-ID: ${problem}`,
-            { cause: error },
-          ),
-        );
-        return;
-      }
       failures++;
-      if (failures > maxReconnects) {
-        subscriber.error(
-          new Error(`fromSse: ${href}: gave up after ${String(maxReconnects)} reconnections`, {
-            cause: error,
-          }),
-        );
+      const end =
+        unsendableId(href, lastEventId, error) ??
+        (failures > maxReconnects
+          ? new Error(`fromSse: ${href}: gave up after ${String(maxReconnects)} reconnections`, {
+              cause: error,
+            })
+          : undefined);
+      if (end !== undefined) {
+        subscriber.error(end);
         return;
       }
       let next: SseRequest | undefined;
+      let ms: number;
       try {
-        next = reconnectRequest(
-          settings.reconnect,
-          {
-            lastEventId,
-            attempt: failures,
-            response: firstResponse,
-            location: locationOf(firstResponse, first.url),
-          },
-          base,
-        );
+        const location = locationOf(firstResponse, first.url);
+        const context = { lastEventId, attempt: failures, response: firstResponse, location };
+        next = reconnectRequest(settings.reconnect, context, base);
+        // reconnect may have ended the subscription: then nothing more.
+        if (closed()) return;
+        if (next === undefined && !repeatable) {
+          notResumed(error, ended);
+          return;
+        }
+        ms = waitBefore(backoff, failures, delay);
       } catch (thrown) {
         subscriber.error(thrown);
         return;
       }
-      // reconnect may have ended the subscription: then nothing more.
+      // backoff may have ended the subscription (a takeUntil fed from it): then nothing more.
       if (closed()) return;
-      if (next === undefined && !repeatable) {
-        notResumed(error, ended);
-        return;
-      }
       request = next ?? first;
-      let ms: unknown = delay;
-      if (backoff !== undefined) {
-        try {
-          ms = backoff(failures, delay);
-        } catch (thrown) {
-          subscriber.error(new Error('fromSse: options.backoff threw', { cause: thrown }));
-          return;
-        }
-        // backoff may have ended the subscription (a takeUntil fed from it): then nothing more.
-        if (subscriber.closed) return;
-      }
-      if (typeof ms !== 'number' || !(ms >= 0) || ms > maxDelay) {
-        subscriber.error(
-          new TypeError(
-            `fromSse: options.backoff must return a number of ms from 0 to ${String(maxDelay)} (got ${describe(ms)})`,
-          ),
-        );
-        return;
-      }
       // A synchronous scheduler (queueScheduler at 0 ms) runs connect within schedule(), and
       // connect has then made `current` its request: that, not the spent wait, is what is live.
       const before = current;
@@ -207,32 +160,16 @@ export function fromSse<T = string>(
         reconnect(error, ended);
       };
 
-      let lastRead = scheduler.now();
-      if (readTimeout !== false) {
-        // One timer per connection, not one per chunk: a chunk only notes the time, and the timer,
-        // when it fires early, sleeps again for what is left of the timeout.
-        connection.add(
-          scheduler.schedule(function (this: SchedulerAction<undefined>) {
-            const idle = scheduler.now() - lastRead;
-            if (idle < readTimeout) {
-              // A clock set back makes `idle` negative: wait a whole timeout then, no more.
-              this.schedule(undefined, Math.min(readTimeout, readTimeout - idle));
-              return;
-            }
-            drop(
-              new SseReadTimeoutError(
-                readTimeout,
-                `fromSse: ${href}: no byte arrived for ${String(readTimeout)} ms (readTimeout)`,
-              ),
-            );
-          }, readTimeout),
-        );
-      }
+      const timer = readTimer(scheduler, readTimeout, (timeout) => {
+        const message = `fromSse: ${href}: no byte arrived for ${String(timeout)} ms (readTimeout)`;
+        drop(new SseReadTimeoutError(timeout, message));
+      });
+      connection.add(timer.subscription);
 
       const sent = sentHeaders(headers, lastEventId);
       void (async () => {
         const response = await fetch(href, { method, headers: sent, body, signal: aborter.signal });
-        lastRead = scheduler.now();
+        timer.read();
         const acceptance = await acceptResponse(response, validate, href);
         // The teardown aborts the request, which releases a body left unread.
         if (over()) return;
@@ -269,7 +206,7 @@ export function fromSse<T = string>(
         for (;;) {
           const { done, value } = await reader.read();
           if (done || connection.closed) break;
-          lastRead = scheduler.now();
+          timer.read();
           reading.feed(value);
         }
         if (connection.closed) return;
