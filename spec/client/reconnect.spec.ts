@@ -4,6 +4,7 @@ import { lastValueFrom, takeWhile, toArray, type Observable } from 'rxjs';
 import {
   fromSse,
   SseNotResumableError,
+  SseReadTimeoutError,
   type SseMessage,
   type SseReconnectContext,
 } from 'rx-sse/client';
@@ -172,6 +173,24 @@ describe('fromSse: reconnecting with another request (reconnect), and POST strea
     const { error } = await outcome(fromSse(origin, { method: 'POST', retry: 1 }));
     expect(error).to.be.instanceOf(SseNotResumableError);
     expect(String((error as Error).cause)).to.match(/fetch failed/);
+  });
+
+  it('should not POST again when a POST stream goes silent past readTimeout', async () => {
+    let posts = 0;
+    t.server = await startServer((req, res) => {
+      posts++;
+      void see(req).then(() => {
+        res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+        res.write('id: 1\ndata: 1\n\n'); // then nothing: a half-open connection looks like this
+      });
+    });
+    const { data, error } = await outcome(
+      fromSse(t.server.origin, { method: 'POST', retry: 1, readTimeout: 100 }),
+    );
+    expect(data).to.deep.equal(['1']);
+    expect(error).to.be.instanceOf(SseNotResumableError);
+    expect((error as Error).cause).to.be.instanceOf(SseReadTimeoutError);
+    expect(posts).to.equal(1);
   });
 
   it('should complete, once, when a POST stream ends cleanly without reconnect', async () => {

@@ -112,8 +112,9 @@ export interface SseReconnectContext {
   /** 1 for the first reconnection since an event arrived, then 2, 3… (as `backoff`'s). */
   attempt: number;
   /**
-   * The response to the first request, if it got one: read its headers (its body is the stream,
-   * read already). `undefined` if it failed before a response came.
+   * The response to the first request (to its latest sending, for a GET sent again), if it got
+   * one: read its headers (its body is the stream, read already). `undefined` if it failed before
+   * a response came.
    */
   response: Response | undefined;
   /**
