@@ -17,9 +17,26 @@ import type { ResumableOptions, SseResumableStreams, StreamFrom } from './types.
 
 /** Resumable streams held in this process's memory: see {@link createResumableStreams}. */
 export interface ResumableStreams extends SseResumableStreams {
+  /**
+   * Subscribes `producer` once, now, and returns the new answer's id (a random UUID).
+   * @throws {TypeError} when `producer` is not an Observable.
+   * @throws {HttpError} `503` when `maxStreams` answers are held, or after `close()`.
+   */
   start(producer: Observable<SseEvent>): string;
+  /**
+   * The answer's events after `from`'s Last-Event-ID (all without one), then live ones; completes
+   * when the answer ends. On subscribe it errors with an `HttpError` `404` (unknown or expired)
+   * or `400` (a Last-Event-ID that is not `0`…`n`, an id this answer has given).
+   * @throws {TypeError} when `id` is not a string, or `from` not a context, `{ lastEventId }`,
+   * a string or `undefined`.
+   */
   read(id: string, from?: StreamFrom): Observable<SseEvent>;
+  /**
+   * Whether the answer `id` can be read now (running, or ended within `ttl`).
+   * @throws {TypeError} when `id` is not a string.
+   */
   has(id: string): boolean;
+  /** Unsubscribes every producer, completes every reader, drops every answer, clears the timer. */
   close(): void;
   /** How many answers are held now: running, and ended within `ttl`. */
   readonly size: number;
@@ -53,15 +70,15 @@ export interface ResumableStreams extends SseResumableStreams {
  *
  * ## Example
  * ```ts
- * import { interval, map, take } from 'rxjs';
+ * import { of } from 'rxjs';
  * import { createResumableStreams } from 'rx-sse/resumable';
  *
  * const answers = createResumableStreams({ ttl: 60_000 });
- * const id = answers.start(interval(10).pipe(take(3), map((i) => ({ event: 'token', data: i }))));
+ * const id = answers.start(of({ data: 'to' }, { data: 'be' }, { data: 'or' }));
  * answers.read(id, { lastEventId: '0' }).subscribe((event) => console.log(event.id, event.data));
  * // Logs:
- * // 1 1
- * // 2 2
+ * // 1 be
+ * // 2 or
  * ```
  */
 export function createResumableStreams(
