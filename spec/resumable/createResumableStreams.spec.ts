@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { NEVER, of, type Observable, type SchedulerLike } from 'rxjs';
+import fc from 'fast-check';
+import { NEVER, of, Subject, type Observable, type SchedulerLike } from 'rxjs';
 import { HttpError, type SseEvent } from 'rx-sse';
 import { createResumableStreams, type ResumableOptions } from 'rx-sse/resumable';
 import { testContext } from 'rx-sse/testing';
@@ -100,6 +101,46 @@ describe('createResumableStreams', () => {
       }
       expect(ids[0]).to.not.equal(ids[1]);
       expect(answers.size).to.equal(2);
+    });
+  });
+
+  describe('resuming anywhere', () => {
+    it('should give, read then dropped then resumed at any point, every event exactly once', () => {
+      fc.assert(
+        fc.property(
+          fc.array(fc.string(), { maxLength: 30 }),
+          fc.nat(),
+          fc.nat(),
+          fc.boolean(),
+          (words, readRaw, backRaw, ends) => {
+            const { answers } = setup();
+            const producer = new Subject<SseEvent>();
+            const id = answers.start(producer);
+            const read = readRaw % (words.length + 1);
+            const back = read + (backRaw % (words.length - read + 1));
+            // The first reader takes `read` events and drops; it comes back after `back` of them.
+            const first: SseEvent[] = [];
+            const reader = answers.read(id).subscribe((event) => first.push(event));
+            let second: { events: SseEvent[]; done: boolean } | undefined;
+            const resume = (): void => {
+              const last = first.at(-1)?.id;
+              second = collect(answers.read(id, last === undefined ? undefined : String(last)));
+            };
+            words.forEach((word, i) => {
+              if (i === read) reader.unsubscribe();
+              if (i === back) resume();
+              producer.next({ data: word });
+            });
+            if (read === words.length) reader.unsubscribe();
+            if (back === words.length) resume();
+            if (ends) producer.complete();
+            const seen = [...first, ...(second?.events ?? [])];
+            expect(seen.map((event) => event.data)).to.deep.equal(words);
+            expect(seen.map((event) => event.id)).to.deep.equal(words.map((_, i) => String(i)));
+            expect(second?.done).to.equal(ends);
+          },
+        ),
+      );
     });
   });
 
