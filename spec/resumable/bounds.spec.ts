@@ -38,6 +38,9 @@ describe('createResumableStreams: failures, bounds and close', () => {
       expect(collect(answers.read(nothing)).events).to.deep.equal([
         { event: 'failed', id: '0', data: 'error' },
       ]);
+      expect(String(errors[1]?.[0])).to.equal(
+        'TypeError: answers.start: the producer gave null, not an event',
+      );
     });
 
     it('should stop at maxBytesPerStream: the event past it is not kept, the producer is let go', () => {

@@ -1,5 +1,6 @@
 import { Subject, takeUntil, type Observable, type SchedulerLike } from 'rxjs';
 import type { EventId } from '../channel/eventId.js';
+import { describe } from '../describe.js';
 import { Hub } from '../channel/hub.js';
 import { HttpError } from '../errors.js';
 import { byteLength } from '../engine/byteLength.js';
@@ -91,7 +92,9 @@ export class Answer {
     try {
       // Spread into a new object: `null` or a number is refused here, not made an id-only event.
       const value: unknown = event;
-      if (typeof value !== 'object' || value === null) throw new TypeError('not an event');
+      if (typeof value !== 'object' || value === null) {
+        throw new TypeError(`answers.start: the producer gave ${describe(value)}, not an event`);
+      }
       kept = preEncode({ ...event, id: String(this.#next) });
     } catch (error) {
       this.#fail('error', error);
