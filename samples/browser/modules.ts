@@ -1,7 +1,9 @@
-// rx-sse/browser and rxjs as ES modules a page imports by name, with no bundler and no build:
+// rx-sse/browser, rx-sse/client and rxjs as ES modules a page imports by name, with no bundler
+// and no build:
 // a development convenience for this sample and its spec.
 //
-// - `rx-sse/browser`: the TypeScript in src/browser/, turned into JavaScript once, when this module
+// - `rx-sse/browser` and `rx-sse/client`: the TypeScript in src/browser/ and src/client/, turned
+//   into JavaScript once, when this module
 //   loads, with `typescript`'s transpileModule (types stripped, nothing bundled), so a fresh clone
 //   runs without `npm run build`; with the two shared modules it imports (src/check.ts and
 //   src/describe.ts, which import nothing of node). In production, serve `node_modules/rx-sse/dist/`
@@ -19,7 +21,7 @@ import { dirname, join } from 'node:path';
 import * as rxjs from 'rxjs';
 import ts from 'typescript';
 
-/** Modules served to pages, and the import map that names them. */
+/** Modules served to pages (`rxjs`, `rx-sse/browser`, `rx-sse/client`), and their import map. */
 export interface BrowserModules {
   /** `<script type="importmap">` mapping `rxjs` and `rx-sse/browser`, for the page's <head>. */
   importMap: string;
@@ -35,10 +37,15 @@ const sources = new URL('../../src/', import.meta.url);
  * nothing of node).
  */
 function transpileBrowserSources(): Map<string, string> {
-  const files = [
-    ...readdirSync(new URL('browser/', sources))
+  const folder = (name: string): string[] =>
+    readdirSync(new URL(`${name}/`, sources))
       .filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts'))
-      .map((file) => `browser/${file}`),
+      .map((file) => `${name}/${file}`);
+  // rx-sse/client too: it imports nothing but rxjs, web APIs and the wire's field rule.
+  const files = [
+    ...folder('browser'),
+    ...folder('client'),
+    'wire/fieldValue.ts',
     'check.ts',
     'describe.ts',
   ];
@@ -90,6 +97,7 @@ export function browserModules(prefix = '/modules/'): BrowserModules {
   const imports = {
     rxjs: `${prefix}rxjs.js`,
     'rx-sse/browser': `${prefix}rx-sse/browser/index.js`,
+    'rx-sse/client': `${prefix}rx-sse/client/index.js`,
   };
   return {
     importMap: `<script type="importmap">${JSON.stringify({ imports }).replace(/</g, '\\u003c')}</script>`,
