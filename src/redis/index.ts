@@ -3,3 +3,7 @@ export {
   type RedisChannel,
   type RedisChannelOptions,
 } from './createRedisChannel.js';
+export {
+  createRedisResumableStreams,
+  type RedisResumableOptions,
+} from './createRedisResumableStreams.js';
