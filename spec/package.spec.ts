@@ -99,7 +99,7 @@ describe('the published package', function () {
     const script = `
       const { encode } = await import('rx-sse');
       const names = {};
-      for (const path of ['rx-sse', 'rx-sse/channel', 'rx-sse/redis', 'rx-sse/client', 'rx-sse/browser', 'rx-sse/testing']) {
+      for (const path of ['rx-sse', 'rx-sse/channel', 'rx-sse/redis', 'rx-sse/resumable', 'rx-sse/client', 'rx-sse/browser', 'rx-sse/testing']) {
         names[path] = Object.keys(await import(path)).length > 0;
       }
       console.log(JSON.stringify({ frame: encode({ id: 1, data: 'x' }), names }));
@@ -113,6 +113,7 @@ describe('the published package', function () {
         'rx-sse': true,
         'rx-sse/channel': true,
         'rx-sse/redis': true,
+        'rx-sse/resumable': true,
         'rx-sse/client': true,
         'rx-sse/browser': true,
         'rx-sse/testing': true,
