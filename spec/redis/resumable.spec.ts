@@ -371,6 +371,22 @@ describe('createRedisResumableStreams (on a real redis-server)', function () {
     expect(refused).to.be.instanceOf(HttpError);
   });
 
+  it('should end an answer whose start() close() overtook as lost, once', async () => {
+    const a = await proc();
+    const b = await proc();
+    const keys = new Set(await admin.keys(`${prefix}:*`));
+    const starting = a.store.start(NEVER);
+    await a.store.close();
+    let refused: unknown;
+    await starting.catch((error: unknown) => (refused = error));
+    expect((refused as HttpError).status).to.equal(503);
+    const [key] = (await admin.keys(`${prefix}:*`)).filter((k) => !keys.has(k));
+    const seen = watch(b.store.read(String(key).slice(prefix.length + 1)));
+    await waitFor(() => seen.done, 'the answer');
+    expect(seen.events).to.deep.equal([{ id: '0', event: 'failed', data: 'lost' }]);
+    expect(await admin.xLen(String(key))).to.equal(2);
+  });
+
   it('should refuse each bad option with a TypeError naming it', async () => {
     const { client } = await proc();
     const bad: [RedisResumableOptions, RegExp][] = [

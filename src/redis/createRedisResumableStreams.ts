@@ -233,11 +233,9 @@ class RedisStreams implements RedisResumableStreams {
       this.#running.delete(id);
       throw error;
     }
-    if (this.#isClosed()) {
-      this.#running.delete(id);
-      this.#endAs(answer, failedFields('lost'));
-      throw new HttpError(503, 'The server is shutting down');
-    }
+    // close() came while it opened: it has ended it as lost (after the opening, on the same
+    // connection).
+    if (this.#isClosed()) throw new HttpError(503, 'The server is shutting down');
     this.#arm();
     producer.pipe(takeUntil(answer.stop)).subscribe({
       next: (event) => {

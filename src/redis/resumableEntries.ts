@@ -76,8 +76,8 @@ export function readEntry(raw: RawEntry): AnswerEntry | undefined {
 }
 
 /**
- * Appends entry ARGV[2] to stream KEYS[1] if its newest entry is ARGV[1], else fails (the answer
- * is gone, or another process ended it as lost). With a ttl in ARGV[3] (not ''), the entry ends
+ * Appends entry ARGV[2] to stream KEYS[1] if its newest entry is ARGV[1] and did not end the
+ * answer, else fails (the answer is gone, or another process ended it as lost). With a ttl in ARGV[3] (not ''), the entry ends
  * the answer: the stream expires in ttl ms and the lease KEYS[2] goes. ARGV[4..] are the fields.
  */
 export const writeScript = `
@@ -85,6 +85,10 @@ local newest = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
 if #newest == 0 then return redis.error_reply('rx-sse: the answer is gone (expired or deleted)') end
 if newest[1][1] ~= ARGV[1] then
   return redis.error_reply('rx-sse: the answer was ended elsewhere, as lost (its lease lapsed)')
+end
+local fields = newest[1][2]
+for i = 1, #fields, 2 do
+  if fields[i] == 'x' then return redis.error_reply('rx-sse: the answer has ended') end
 end
 redis.call('XADD', KEYS[1], ARGV[2], unpack(ARGV, 4))
 if ARGV[3] ~= '' then
