@@ -58,6 +58,9 @@ export function assistant(options: AssistantOptions = {}): {
     if (id === undefined) throw new HttpError(404);
     // Whose answer this is, is the application's to check (a session, a token): this sample
     // serves anyone who knows the id, which is random and unguessable.
+    // Asked first, so that an unknown answer is a 404 on either store (Redis's read() can only
+    // find out after the head would be out).
+    if (!(await answers.has(id))) throw new HttpError(404, 'No such answer, or it has expired');
     return answers.read(id, ctx);
   };
   return { listener: sse(answer, { methods: ['GET', 'POST'] }), answers };

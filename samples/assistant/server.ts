@@ -1,10 +1,15 @@
-// Serves the assistant (see assistant.ts) on PORT (default 8080), answers in memory, and its page at
-// `/` (page.ts), whose modules are served as ../browser/modules.ts does.
+// Serves the assistant (see assistant.ts) on PORT (default 8080), and its page at `/` (page.ts),
+// whose modules are served as ../browser/modules.ts does. Answers live in memory, or with
+// REDIS_URL on Redis, so that several processes serve one set of answers: a question POSTed to
+// one can be resumed on another.
 //
 // Run: node --conditions=rx-sse-source --import tsx samples/assistant/server.ts
+//      REDIS_URL=redis://127.0.0.1:6379 PORT=8081 node … samples/assistant/server.ts   (and 8082)
 // Then open http://localhost:8080/
 import type { RequestListener } from 'node:http';
-import { createResumableStreams } from 'rx-sse/resumable';
+import { createClient } from 'redis';
+import { createRedisResumableStreams } from 'rx-sse/redis';
+import { createResumableStreams, type SseResumableStreams } from 'rx-sse/resumable';
 import { browserModules } from '../browser/modules.js';
 import { isMain, notFound, page, serve } from '../serve.js';
 import { assistant, type AssistantOptions } from './assistant.js';
@@ -23,13 +28,22 @@ export function assistantServer(options: AssistantOptions = {}): RequestListener
   };
 }
 
+/** Where answers live: Redis when `redisUrl` is given, else this process's memory. */
+export async function answerStore(
+  ttl: number,
+  redisUrl: string | undefined,
+): Promise<SseResumableStreams> {
+  if (redisUrl === undefined) return createResumableStreams({ ttl });
+  const client = createClient({ url: redisUrl });
+  await client.connect();
+  return createRedisResumableStreams(client, { ttl });
+}
+
 if (isMain(import.meta.url)) {
   const ttl = Number(process.env['ANSWER_TTL_S'] ?? 600) * 1000;
+  const answers = await answerStore(ttl, process.env['REDIS_URL']);
   serve(
-    assistantServer({
-      tokenDelay: Number(process.env['TOKEN_DELAY_MS'] ?? 50),
-      answers: createResumableStreams({ ttl }),
-    }),
+    assistantServer({ tokenDelay: Number(process.env['TOKEN_DELAY_MS'] ?? 50), answers }),
     'assistant',
   );
 }

@@ -5,5 +5,7 @@ export {
 } from './createRedisChannel.js';
 export {
   createRedisResumableStreams,
+  type RedisFailReason,
   type RedisResumableOptions,
+  type RedisResumableStreams,
 } from './createRedisResumableStreams.js';
