@@ -18,7 +18,7 @@ describe('docs/resumable.md', function () {
     work = await mkdtemp(join(tmpdir(), 'rx-sse-docs-'));
     await mkdir(join(work, 'node_modules'));
     await symlink(root, join(work, 'node_modules', 'rx-sse'), 'dir');
-    for (const name of ['rxjs', '@types']) {
+    for (const name of ['rxjs', 'redis', '@redis', '@types']) {
       await symlink(join(root, 'node_modules', name), join(work, 'node_modules', name), 'dir');
     }
     await writeFile(join(work, 'package.json'), '{ "type": "module" }');
