@@ -339,8 +339,9 @@ async function nodeTimed(
   });
   const due = () => expected.frames.filter((t) => t.at <= scheduler.frame).length;
   const limit = line.end + 2 * period;
-  // The head's frames (a retry preamble), then one scheduled moment at a time, as fetchTimed.
-  await waitFor(() => frames.length >= due(), 'the frames of the open', 2000);
+  // One scheduled moment at a time, as fetchTimed, from what is due at 0 ms: the frames due then
+  // (a retry preamble, an event at 0 ms) are awaited once that moment has run, since an event at
+  // 0 ms is an action of the scheduler too.
   for (;;) {
     const next = scheduler.actions[0];
     if (next === undefined || next.delay > limit) throw new Error('the stream did not end');
@@ -423,7 +424,13 @@ describe('the engine: heartbeats on virtual time', function () {
           );
           expect(node).to.deep.equal(fetched);
         }),
-        { numRuns: 20 },
+        {
+          numRuns: 20,
+          // Found by a CI run: an event at 0 ms is an action of the scheduler like any other.
+          examples: [
+            [{ events: [{ at: 0, event: { id: 0, data: '' } }], end: 0, retry: undefined }],
+          ],
+        },
       );
     } finally {
       await server.close();
