@@ -1,50 +1,17 @@
 import { expect } from 'chai';
-import { request, type IncomingHttpHeaders } from 'node:http';
-import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import type { EventSourceMessage } from 'eventsource-parser';
 import { createResumableStreams } from 'rx-sse/resumable';
 import { assistant } from '../samples/assistant/assistant.js';
 import { useFixture } from './support/fixture.js';
-import { openStream, startServer, waitFor } from './support/server.js';
-
-interface Posted {
-  status: number;
-  headers: IncomingHttpHeaders;
-  events: EventSourceMessage[];
-  text: string;
-  ended: Promise<void>;
-  close(): void;
-}
+import { openStream, startServer, waitFor, type OpenStream } from './support/server.js';
 
 /** POSTs `body` to `url` and resolves once the head has arrived; events keep arriving. */
 function post(
   url: string,
   body: string,
   headers: Record<string, string> = { 'Content-Type': 'application/json' },
-): Promise<Posted> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', agent: false, headers }, (res) => {
-      let ended!: () => void;
-      const posted: Posted = {
-        status: res.statusCode ?? 0,
-        headers: res.headers,
-        events: [],
-        text: '',
-        ended: new Promise<void>((done) => (ended = done)),
-        close: () => req.destroy(),
-      };
-      const parser = createParser({ onEvent: (event) => posted.events.push(event) });
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        posted.text += chunk;
-        parser.feed(chunk);
-      });
-      res.on('close', ended);
-      res.on('error', () => undefined);
-      resolve(posted);
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
+): Promise<OpenStream> {
+  return openStream(url, headers, { method: 'POST', body });
 }
 
 /** The `[event, data, id]` of each event. */

@@ -1,12 +1,10 @@
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { request } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { freePort } from './support/port.js';
 import { startRedis, type TestRedis } from './support/redis.js';
-import { openStream, waitFor } from './support/server.js';
+import { openStream, waitFor, type OpenStream } from './support/server.js';
 
 const server = fileURLToPath(new URL('../samples/assistant/server.ts', import.meta.url));
 
@@ -29,24 +27,11 @@ async function startSample(port: number, redisUrl: string): Promise<ChildProcess
 }
 
 /** POSTs a prompt and resolves once the head has arrived; the events keep arriving. */
-function ask(origin: string, prompt: string) {
-  return new Promise<{ location: string; events: EventSourceMessage[]; close(): void }>(
-    (resolve, reject) => {
-      const req = request(
-        `${origin}/answers`,
-        { method: 'POST', agent: false, headers: { 'Content-Type': 'application/json' } },
-        (res) => {
-          const events: EventSourceMessage[] = [];
-          const parser = createParser({ onEvent: (event) => events.push(event) });
-          res.setEncoding('utf8');
-          res.on('data', (chunk: string) => parser.feed(chunk));
-          res.on('error', () => undefined);
-          resolve({ location: String(res.headers.location), events, close: () => req.destroy() });
-        },
-      );
-      req.on('error', reject);
-      req.end(JSON.stringify({ prompt }));
-    },
+function ask(origin: string, prompt: string): Promise<OpenStream> {
+  return openStream(
+    `${origin}/answers`,
+    { 'Content-Type': 'application/json' },
+    { method: 'POST', body: JSON.stringify({ prompt }) },
   );
 }
 
@@ -81,7 +66,7 @@ describe('samples/assistant on Redis: two processes, one set of answers', functi
     await waitFor(() => first.events.length >= 3, 'three tokens from the first process');
     first.close();
     const seen = first.events.slice();
-    const rest = await openStream(`http://127.0.0.1:${ports[1]}${first.location}`, {
+    const rest = await openStream(`http://127.0.0.1:${ports[1]}${String(first.headers.location)}`, {
       'Last-Event-ID': seen[seen.length - 1]?.id ?? '',
     });
     await rest.ended;

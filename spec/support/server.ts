@@ -1,6 +1,7 @@
 import {
   createServer,
   get,
+  request as httpRequest,
   type IncomingHttpHeaders,
   type RequestListener,
   type Server,
@@ -101,10 +102,18 @@ export interface OpenStream {
   close(): void;
 }
 
-/** GETs `url` and resolves once the head has arrived; the body keeps arriving into the result. */
-export function openStream(url: string, headers: Record<string, string> = {}): Promise<OpenStream> {
+/**
+ * GETs `url` (or sends `init`'s method and body) and resolves once the head has arrived; the body
+ * keeps arriving into the result.
+ */
+export function openStream(
+  url: string,
+  headers: Record<string, string> = {},
+  init: { method?: string; body?: string } = {},
+): Promise<OpenStream> {
   return new Promise((resolve, reject) => {
-    const request = get(url, { agent: false, headers }, (res) => {
+    const { method = 'GET', body } = init;
+    const request = httpRequest(url, { method, agent: false, headers }, (res) => {
       let ended!: () => void;
       const stream: OpenStream = {
         status: res.statusCode ?? 0,
@@ -125,5 +134,6 @@ export function openStream(url: string, headers: Record<string, string> = {}): P
       resolve(stream);
     });
     request.on('error', reject);
+    request.end(body);
   });
 }

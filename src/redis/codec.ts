@@ -47,10 +47,24 @@ export function fromEntry(
   serialize: (data: unknown) => string,
   deserialize: (text: string) => unknown,
 ): Readonly<SseEvent> {
-  const { p, e, d, j, c, r } = message;
+  const { p } = message;
   if (p === undefined || parseId(p) === undefined) {
     throw new TypeError(`rx-sse/redis: entry ${id} has no previous id (p)`);
   }
+  return eventOf(id, message, serialize, deserialize);
+}
+
+/**
+ * The event stored in an entry's fields (see {@link toFields}) with `id`, encoded once here: the
+ * frame keeps the stored text, and data that was serialized is parsed back with `deserialize`.
+ */
+export function eventOf(
+  id: string,
+  message: Readonly<Record<string, string | undefined>>,
+  serialize: (data: unknown) => string,
+  deserialize: (text: string) => unknown,
+): Readonly<SseEvent> {
+  const { e, d, j, c, r } = message;
   const wire: SseEvent = { id };
   if (c !== undefined) wire.comment = c;
   if (e !== undefined) wire.event = e;

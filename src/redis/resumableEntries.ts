@@ -1,6 +1,6 @@
-import { dataText, encode, withFrame } from '../wire/encode.js';
+import { dataText } from '../wire/encode.js';
 import type { SseEvent } from '../wire/event.js';
-import type { RawEntry } from './codec.js';
+import { eventOf, type RawEntry } from './codec.js';
 
 // How an answer is kept in Redis, by createRedisResumableStreams:
 //   <prefix>:<id>        a stream: entry 0-1 opens it (field s), then event <n> is entry 1-<n>
@@ -62,17 +62,16 @@ export const doneFields: readonly string[] = ['x', 'done'];
 export function readEntry(raw: RawEntry): AnswerEntry | undefined {
   const seq = seqOf(raw.id);
   if (seq === undefined) return undefined;
-  const { e, d, j, c, r, x } = raw.message as Readonly<Record<string, string | undefined>>;
+  const message = raw.message as Readonly<Record<string, string | undefined>>;
+  const { x } = message;
   if (seq < 0 || x === 'done') return { seq, event: undefined, last: x === 'done' };
-  const wire: SseEvent = { id: String(seq) };
-  if (c !== undefined) wire.comment = c;
-  if (e !== undefined) wire.event = e;
-  if (r !== undefined) wire.retry = Number(r);
-  if (d !== undefined) wire.data = d;
-  const frame = encode(wire);
-  const event: SseEvent = { ...wire };
-  if (d !== undefined && j === '1') event.data = JSON.parse(d) as unknown;
-  return { seq, event: withFrame(event, frame, JSON.stringify), last: x === 'failed' };
+  const event = eventOf(
+    String(seq),
+    message,
+    JSON.stringify,
+    (text) => JSON.parse(text) as unknown,
+  );
+  return { seq, event, last: x === 'failed' };
 }
 
 /**
