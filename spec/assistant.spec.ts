@@ -91,6 +91,26 @@ describe('samples/assistant: answers as resumable streams', () => {
     expect(expired.status).to.equal(404);
   });
 
+  it('should serve an answer asked with a bearer token to that token only, and a 404 to anyone else', async () => {
+    const { origin } = await start();
+    const answer = await post(`${origin}/answers`, JSON.stringify({ prompt }), {
+      'Content-Type': 'application/json',
+      Authorization: 'Bearer alice',
+    });
+    await answer.ended;
+    const location = `${origin}${String(answer.headers.location)}`;
+    const statuses: number[] = [];
+    for (const headers of [{}, { Authorization: 'Bearer mallory' }]) {
+      const refused = await openStream(location, headers);
+      await refused.ended;
+      statuses.push(refused.status);
+    }
+    expect(statuses).to.deep.equal([404, 404]);
+    const owner = await openStream(location, { Authorization: 'Bearer alice' });
+    await owner.ended;
+    expect(shape(owner.events)).to.deep.equal(whole);
+  });
+
   for (const [what, body, headers, status] of [
     ['a body that is not JSON', '{"prompt":', { 'Content-Type': 'application/json' }, 400],
     ['another content type', '{"prompt":"hi"}', { 'Content-Type': 'text/plain' }, 415],

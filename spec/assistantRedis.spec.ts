@@ -79,6 +79,22 @@ describe('samples/assistant on Redis: two processes, one set of answers', functi
     ]);
   });
 
+  it("should keep a token's answer to that token on the other process too", async () => {
+    const asked = await openStream(
+      `http://127.0.0.1:${ports[0]}/answers`,
+      { 'Content-Type': 'application/json', Authorization: 'Bearer alice' },
+      { method: 'POST', body: JSON.stringify({ prompt: 'mine alone' }) },
+    );
+    await asked.ended;
+    const elsewhere = `http://127.0.0.1:${ports[1]}${String(asked.headers.location)}`;
+    const stranger = await openStream(elsewhere, { Authorization: 'Bearer mallory' });
+    await stranger.ended;
+    expect(stranger.status).to.equal(404);
+    const owner = await openStream(elsewhere, { Authorization: 'Bearer alice' });
+    await owner.ended;
+    expect(owner.events.map((event) => event.data)).to.deep.equal(['mine', 'alone', '']);
+  });
+
   it('should answer 404 on either process for an answer neither has', async () => {
     for (const port of ports) {
       const unknown = await openStream(

@@ -15,6 +15,7 @@
 import { concat, from, interval, map, of, take, zip, type Observable } from 'rxjs';
 import { HttpError, sse, type SseContext, type SseEvent, type SseListener } from 'rx-sse';
 import { createResumableStreams, type SseResumableStreams } from 'rx-sse/resumable';
+import { bearerOf, memoryOwners, type AnswerOwners } from './owners.js';
 
 /** The stand-in model: the prompt's words, one every `delay` ms, then `done`. */
 export function model(prompt: string, delay: number): Observable<SseEvent> {
@@ -32,6 +33,8 @@ export interface AssistantOptions {
   tokenDelay?: number | undefined;
   /** Where answers live: in memory by default. */
   answers?: SseResumableStreams | undefined;
+  /** Who may read which answer: in memory (beside in-memory answers) by default. */
+  owners?: AnswerOwners | undefined;
 }
 
 /** The `/answers` routes as one `sse()` listener (GET and POST), and the answers it serves. */
@@ -41,6 +44,7 @@ export function assistant(options: AssistantOptions = {}): {
 } {
   const tokenDelay = options.tokenDelay ?? 50;
   const answers = options.answers ?? createResumableStreams();
+  const owners = options.owners ?? memoryOwners((id) => answers.has(id) === true);
   const answer = async (ctx: SseContext): Promise<Observable<SseEvent>> => {
     const path = ctx.url.pathname;
     if (ctx.request.method === 'POST') {
@@ -51,16 +55,20 @@ export function assistant(options: AssistantOptions = {}): {
         throw new HttpError(400, 'The body must be {"prompt": "<text>"}, the text not empty');
       }
       const id = await answers.start(model(prompt, tokenDelay));
+      const token = bearerOf(ctx.request.headers.get('authorization'));
+      if (token !== undefined) await owners.set(id, token);
       ctx.setHeader('Location', `/answers/${id}`);
       return answers.read(id);
     }
     const id = /^\/answers\/([\w-]{1,64})$/.exec(path)?.[1];
     if (id === undefined) throw new HttpError(404);
-    // Whose answer this is, is the application's to check (a session, a token): this sample
-    // serves anyone who knows the id, which is random and unguessable.
-    // Asked first, so that an unknown answer is a 404 on either store (Redis's read() can only
-    // find out after the head would be out).
-    if (!(await answers.has(id))) throw new HttpError(404, 'No such answer, or it has expired');
+    // Whose answer this is, is the application's to check (see owners.ts). Someone else's answer
+    // is a 404 like an unknown one: its existence is not told. Both are asked before read(), so
+    // that they are statuses on either store (Redis's read() finds out only after subscribing).
+    const token = bearerOf(ctx.request.headers.get('authorization'));
+    if (!(await answers.has(id)) || !(await owners.allows(id, token))) {
+      throw new HttpError(404, 'No such answer, or it has expired');
+    }
     return answers.read(id, ctx);
   };
   return { listener: sse(answer, { methods: ['GET', 'POST'] }), answers };

@@ -13,6 +13,7 @@ import { createResumableStreams, type SseResumableStreams } from 'rx-sse/resumab
 import { browserModules } from '../browser/modules.js';
 import { isMain, notFound, page, serve } from '../serve.js';
 import { assistant, type AssistantOptions } from './assistant.js';
+import { redisOwners, type AnswerOwners } from './owners.js';
 import { assistantPage } from './page.js';
 
 /** The page, its modules and the answers, as one request listener. */
@@ -28,22 +29,28 @@ export function assistantServer(options: AssistantOptions = {}): RequestListener
   };
 }
 
-/** Where answers live: Redis when `redisUrl` is given, else this process's memory. */
+/**
+ * Where answers and their owners live: Redis when `redisUrl` is given (owners kept a day past an
+ * answer's ttl, far longer than the stand-in model runs), else this process's memory.
+ */
 export async function answerStore(
   ttl: number,
   redisUrl: string | undefined,
-): Promise<SseResumableStreams> {
-  if (redisUrl === undefined) return createResumableStreams({ ttl });
+): Promise<{ answers: SseResumableStreams; owners?: AnswerOwners }> {
+  if (redisUrl === undefined) return { answers: createResumableStreams({ ttl }) };
   const client = createClient({ url: redisUrl });
   await client.connect();
-  return createRedisResumableStreams(client, { ttl });
+  return {
+    answers: createRedisResumableStreams(client, { ttl }),
+    owners: redisOwners(client, ttl + 24 * 3600 * 1000),
+  };
 }
 
 if (isMain(import.meta.url)) {
   const ttl = Number(process.env['ANSWER_TTL_S'] ?? 600) * 1000;
-  const answers = await answerStore(ttl, process.env['REDIS_URL']);
+  const { answers, owners } = await answerStore(ttl, process.env['REDIS_URL']);
   serve(
-    assistantServer({ tokenDelay: Number(process.env['TOKEN_DELAY_MS'] ?? 50), answers }),
+    assistantServer({ tokenDelay: Number(process.env['TOKEN_DELAY_MS'] ?? 50), answers, owners }),
     'assistant',
   );
 }
