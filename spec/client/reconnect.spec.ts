@@ -1,15 +1,15 @@
 import { expect } from 'chai';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { lastValueFrom, takeWhile, toArray, type Observable } from 'rxjs';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { lastValueFrom, takeWhile, toArray } from 'rxjs';
 import {
   fromSse,
   SseNotResumableError,
   SseReadTimeoutError,
-  type SseMessage,
   type SseReconnectContext,
 } from 'rx-sse/client';
 import { useFixture } from '../support/fixture.js';
 import { startServer } from '../support/server.js';
+import { outcome } from '../support/outcome.js';
 
 /** What a test server saw of one request. */
 interface Seen {
@@ -47,15 +47,22 @@ function sendThenDrop(res: ServerResponse, from: number, to: number): void {
   res.write(frames, () => res.socket?.destroy());
 }
 
-function outcome(messages: Observable<SseMessage>): Promise<{ data: string[]; error: unknown }> {
-  const data: string[] = [];
-  return new Promise((resolve) => {
-    messages.subscribe({
-      next: (message) => data.push(message.data),
-      error: (error: unknown) => resolve({ data, error }),
-      complete: () => resolve({ data, error: undefined }),
+/**
+ * A server that records each request in `seen` and answers the first two with one event each
+ * (ids 1 and 2), and any later one with 204, which stops a client for good.
+ */
+function twoThenNoMore(seen: Seen[]): RequestListener {
+  return (req, res) => {
+    void see(req).then((request) => {
+      seen.push(request);
+      if (seen.length > 2) {
+        res.writeHead(204).end();
+        return;
+      }
+      res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+      res.end(`id: ${String(seen.length)}\ndata: x\n\n`);
     });
-  });
+  };
 }
 
 describe('fromSse: reconnecting with another request (reconnect), and POST streams', function () {
@@ -210,17 +217,7 @@ describe('fromSse: reconnecting with another request (reconnect), and POST strea
 
   it('should POST again only when reconnect asks for it', async () => {
     const seen: Seen[] = [];
-    t.server = await startServer((req, res) => {
-      void see(req).then((request) => {
-        seen.push(request);
-        if (seen.length > 2) {
-          res.writeHead(204).end();
-          return;
-        }
-        res.writeHead(200, { 'Content-Type': 'text/event-stream' });
-        res.end(`id: ${String(seen.length)}\ndata: x\n\n`);
-      });
-    });
+    t.server = await startServer(twoThenNoMore(seen));
     await outcome(
       fromSse(t.server.origin, {
         method: 'POST',
@@ -238,17 +235,7 @@ describe('fromSse: reconnecting with another request (reconnect), and POST strea
 
   it('should send a GET stream’s reconnections where reconnect says, with its headers over the options’', async () => {
     const seen: Seen[] = [];
-    t.server = await startServer((req, res) => {
-      void see(req).then((request) => {
-        seen.push(request);
-        if (seen.length > 2) {
-          res.writeHead(204).end();
-          return;
-        }
-        res.writeHead(200, { 'Content-Type': 'text/event-stream' });
-        res.end(`id: ${String(seen.length)}\ndata: x\n\n`);
-      });
-    });
+    t.server = await startServer(twoThenNoMore(seen));
     const attempts: number[] = [];
     await outcome(
       fromSse(`${t.server.origin}/live`, {

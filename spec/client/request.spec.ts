@@ -1,9 +1,10 @@
 import { expect } from 'chai';
 import type { IncomingMessage } from 'node:http';
-import { firstValueFrom, lastValueFrom, take, toArray, type Observable } from 'rxjs';
-import { fromSse, SseResponseError, type SseMessage } from 'rx-sse/client';
+import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
+import { fromSse, SseResponseError } from 'rx-sse/client';
 import { useFixture } from '../support/fixture.js';
 import { startServer } from '../support/server.js';
+import { outcome } from '../support/outcome.js';
 
 /** What a test server saw of one request. */
 interface Seen {
@@ -19,18 +20,6 @@ async function see(req: IncomingMessage): Promise<Seen> {
   req.setEncoding('utf8');
   for await (const chunk of req) body += chunk as string;
   return { method: req.method, url: req.url, headers: req.headers, body };
-}
-
-/** Subscribes to the end; resolves with the data emitted and the error it ended with. */
-function outcome<T>(messages: Observable<SseMessage<T>>): Promise<{ data: T[]; error: unknown }> {
-  const data: T[] = [];
-  return new Promise((resolve) => {
-    messages.subscribe({
-      next: (message) => data.push(message.data),
-      error: (error: unknown) => resolve({ data, error }),
-      complete: () => resolve({ data, error: undefined }),
-    });
-  });
 }
 
 class ApiError extends Error {

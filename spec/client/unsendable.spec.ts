@@ -1,20 +1,8 @@
 import { expect } from 'chai';
-import type { Observable } from 'rxjs';
-import { fromSse, SseRequestError, type SseMessage } from 'rx-sse/client';
+import { fromSse, SseRequestError } from 'rx-sse/client';
 import { useFixture } from '../support/fixture.js';
 import { startServer } from '../support/server.js';
-
-/** Subscribes to the end; resolves with the data emitted and the error it ended with. */
-function outcome(messages: Observable<SseMessage>): Promise<{ data: string[]; error: unknown }> {
-  const data: string[] = [];
-  return new Promise((resolve) => {
-    messages.subscribe({
-      next: (message) => data.push(message.data),
-      error: (error: unknown) => resolve({ data, error }),
-      complete: () => resolve({ data, error: undefined }),
-    });
-  });
-}
+import { outcome } from '../support/outcome.js';
 
 describe('fromSse: a request that can never be sent', function () {
   this.timeout(10_000);
