@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
-import { createClient, type RedisClientType } from 'redis';
+import type { RedisClientType } from 'redis';
 import { sse, type SseEvent } from 'rx-sse';
 import { createRedisChannel, type RedisChannel, type RedisChannelOptions } from 'rx-sse/redis';
-import { startRedis, type TestRedis } from '../support/redis.js';
+import { connectClient, startRedis, type TestRedis } from '../support/redis.js';
 import {
   delay,
   openStream,
@@ -41,9 +41,7 @@ describe('createRedisChannel (on a real redis-server)', function () {
   });
 
   async function connect(): Promise<RedisClientType> {
-    const client = createClient({ url: redis!.url }) as RedisClientType;
-    client.on('error', () => undefined);
-    await client.connect();
+    const client = await connectClient(redis!.url);
     clients.push(client);
     return client;
   }

@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
-import { createClient, type RedisClientType } from 'redis';
+import type { RedisClientType } from 'redis';
 import { interval, map, NEVER, of, Subject, take, type Observable } from 'rxjs';
 import { HttpError, type SseEvent } from 'rx-sse';
 import { createRedisResumableStreams, type RedisResumableOptions } from 'rx-sse/redis';
-import { startRedis, type TestRedis } from '../support/redis.js';
+import { connectClient, startRedis, type TestRedis } from '../support/redis.js';
 import { delay, waitFor } from '../support/server.js';
 
 type Store = ReturnType<typeof createRedisResumableStreams>;
@@ -73,9 +73,7 @@ describe('createRedisResumableStreams (on a real redis-server)', function () {
   });
 
   async function connect(): Promise<RedisClientType> {
-    const client = createClient({ url: redis!.url }) as RedisClientType;
-    client.on('error', () => undefined);
-    await client.connect();
+    const client = await connectClient(redis!.url);
     clients.push(client);
     return client;
   }

@@ -1,3 +1,4 @@
+import { createClient, type RedisClientType } from 'redis';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -122,4 +123,12 @@ function answers(port: number): Promise<boolean> {
       resolve(false);
     });
   });
+}
+
+/** A node-redis client connected to `url`; its errors are the spec's to observe, not to crash on. */
+export async function connectClient(url: string): Promise<RedisClientType> {
+  const client = createClient({ url }) as RedisClientType;
+  client.on('error', () => undefined);
+  await client.connect();
+  return client;
 }
