@@ -32,7 +32,11 @@ export interface FromEventSourceOptions<T = string> {
    * answer. Defaults to `false`.
    */
   withCredentials?: boolean | undefined;
-  /** Turns each event's data into a value, such as `JSON.parse`. Defaults to none (text). */
+  /**
+   * Turns each event's data into a value, such as `JSON.parse`; its result is the message's
+   * `data`. Defaults to none: `data` is the text. `fromEventSource` requires it for any `T` but
+   * `string`, and types `data` as `unknown` where it returns `any`. Throwing errors the Observable.
+   */
   decode?: ((data: string) => T) | undefined;
   /** Called each time the connection opens: the first time, and after each reconnection. */
   onOpen?: (() => void) | undefined;
@@ -86,6 +90,10 @@ const optionNames: ReadonlySet<string> = new Set([
  * `node_modules/rx-sse/dist/` and map `rx-sse/browser` (`dist/browser/index.js`) and `rxjs` (an ESM
  * build) in an import map: see `samples/browser/`.
  *
+ * Without `decode`, each message's `data` is the text the server sent, and
+ * `fromEventSource<Foo>(url)` does not compile; with `decode`, `data` is what it returns, and
+ * `unknown` where it returns `any`, as `JSON.parse` does.
+ *
  * ## Example
  * ```ts
  * import { take } from 'rxjs';
@@ -98,8 +106,34 @@ const optionNames: ReadonlySet<string> = new Set([
  * // counter 0 0
  * // counter 1 1
  * ```
+ *
+ * @param url The stream's URL, resolved against the page's (or worker's) as EventSource does.
+ * @param options What to listen for and how to read it; `decode` is required here.
+ * @returns A cold Observable of the events, as {@link EventSourceMessage}s whose `data` is
+ *   `decode`'s result (`unknown` where `decode` returns `any`). It errors with an
+ *   {@link EventSourceError} when the browser gives up, and with an `Error` when subscribed where
+ *   there is no `EventSource`.
+ * @throws {TypeError} at the call, naming the argument or option, for a url that is not a valid
+ *   URL or an option of the wrong type (an unknown option, an empty `events`, a `maxReconnects`
+ *   that is not a non-negative integer or `Infinity`).
  */
-export function fromEventSource<T = string>(
+export function fromEventSource<T>(
+  url: string | URL,
+  options: FromEventSourceOptions<T> & { decode: (data: string) => T },
+): Observable<EventSourceMessage<unknown extends T ? unknown : T>>;
+/**
+ * An Observable of the events at `url` whose data is the text the server sent (no `decode`).
+ *
+ * @param url The stream's URL, resolved against the page's (or worker's) as EventSource does.
+ * @param options What to listen for. Defaults to `{}`: events without a name (`message`).
+ * @returns A cold Observable of the events, as {@link EventSourceMessage}s with string `data`.
+ * @throws {TypeError} at the call, as the overload with `decode` does.
+ */
+export function fromEventSource(
+  url: string | URL,
+  options?: FromEventSourceOptions,
+): Observable<EventSourceMessage>;
+export function fromEventSource<T>(
   url: string | URL,
   options: FromEventSourceOptions<T> = {},
 ): Observable<EventSourceMessage<T>> {

@@ -56,14 +56,44 @@ export type { FromSseOptions, SseMessage, SseReconnectContext } from './fromSseO
  * // counter 1
  * ```
  *
+ * Without `decode`, each message's `data` is the text the server sent: `fromSse(url)` is an
+ * `Observable<SseMessage<string>>`, and `fromSse<Foo>(url)` does not compile, since nothing would
+ * make the text a `Foo`. With `decode`, `data` is what it returns: `T`, inferred from `decode` or
+ * given (`fromSse<Foo>(url, { decode: JSON.parse })` is yours to vouch for), and `unknown` where
+ * `decode` returns `any`, as `JSON.parse` does, so that `fromSse(url, { decode: JSON.parse })`
+ * gets `unknown` data to narrow rather than `any`.
+ *
  * @param url An `http:` or `https:` URL, without credentials (send those in `options.headers`).
+ * @param options How to send the requests and read the events; `decode` is required here.
  * @param scheduler Where the reconnection waits and the read timeout run. Defaults to
  *   `asyncScheduler`.
+ * @returns A cold Observable of the messages, as {@link SseMessage}s whose `data` is `decode`'s
+ *   result (`unknown` where `decode` returns `any`).
  * @throws {TypeError} at the call, naming the argument or option, for a bad url or option, a
  *   header value that cannot be sent, an `options.lastEventId` that cannot go out unchanged, a
  *   method `fetch` refuses, or a body it cannot send again (a plain object: use `options.json`).
  */
-export function fromSse<T = string>(
+export function fromSse<T>(
+  url: string | URL,
+  options: FromSseOptions<T> & { decode: (data: string) => T },
+  scheduler?: SchedulerLike,
+): Observable<SseMessage<unknown extends T ? unknown : T>>;
+/**
+ * An Observable of the events at `url` whose data is the text the server sent (no `decode`).
+ *
+ * @param url An `http:` or `https:` URL, without credentials (send those in `options.headers`).
+ * @param options How to send the requests and read the events. Defaults to `{}`: a GET.
+ * @param scheduler Where the reconnection waits and the read timeout run. Defaults to
+ *   `asyncScheduler`.
+ * @returns A cold Observable of the messages, as {@link SseMessage}s with string `data`.
+ * @throws {TypeError} at the call, as the overload with `decode` does.
+ */
+export function fromSse(
+  url: string | URL,
+  options?: FromSseOptions,
+  scheduler?: SchedulerLike,
+): Observable<SseMessage>;
+export function fromSse<T>(
   url: string | URL,
   options: FromSseOptions<T> = {},
   scheduler: SchedulerLike = asyncScheduler,

@@ -64,7 +64,11 @@ export interface FromSseOptions<T = string> {
    * (a network failure, a read timeout) errors it with an `SseNotResumableError`.
    */
   reconnect?: ((context: SseReconnectContext) => SseRequestInit | undefined) | undefined;
-  /** Turns each message's data into a value, such as `JSON.parse`. Defaults to none (text). */
+  /**
+   * Turns each message's data into a value, such as `JSON.parse`; its result is the message's
+   * `data`. Defaults to none: `data` is the text. `fromSse` requires it for any `T` but `string`,
+   * and types `data` as `unknown` where it returns `any`. Throwing errors the stream.
+   */
   decode?: ((data: string) => T) | undefined;
   /**
    * The Last-Event-ID to start from. Defaults to none. It must go out as a header value unchanged
