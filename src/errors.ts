@@ -2,7 +2,7 @@ import { statusText } from './engine/statusText.js';
 import type { HttpHeaders } from './types.js';
 import { checkHeaders } from './wire/httpField.js';
 
-/** Options of {@link HttpError}. */
+/** Options of {@link HttpError}'s constructor. */
 export interface HttpErrorOptions {
   /** Headers sent with the refusal, e.g. `WWW-Authenticate` or `Retry-After`. Defaults to none. */
   headers?: HttpHeaders | undefined;
@@ -22,23 +22,39 @@ export interface HttpErrorOptions {
  *
  * ## Example
  * ```ts
+ * import { interval, map } from 'rxjs';
  * import { sse, HttpError } from 'rx-sse';
  *
- * sse((ctx) => {
+ * export const listener = sse((ctx) => {
  *   if (!ctx.request.headers.get('authorization')) {
  *     throw new HttpError(401, 'Sign in first', { headers: { 'WWW-Authenticate': 'Bearer' } });
  *   }
- *   return updates$;
+ *   return interval(1000).pipe(map((i) => ({ data: i })));
  * });
- * // The client gets: HTTP/1.1 401 Unauthorized ... Sign in first
+ * // A client without Authorization gets: HTTP/1.1 401 Unauthorized ... Sign in first
  * ```
  */
 export class HttpError extends Error {
+  /** `'HttpError'`. */
   override name = 'HttpError';
+  /** `'ERR_SSE_HTTP'`, stable across versions: test for it rather than for the message. */
   readonly code = 'ERR_SSE_HTTP';
+  /** The status the client gets: an integer from 201 to 599. */
   readonly status: number;
+  /** The headers sent with the refusal (a frozen copy of `options.headers`; `{}` for none). */
   readonly headers: HttpHeaders;
 
+  /**
+   * Makes the refusal; throw it (or reject with it) from a handler.
+   * @param status The HTTP status to answer with (RFC 9110 §15), an integer from 201 to 599:
+   *   `200` is the stream itself. `204` tells an `EventSource` to stop reconnecting (WHATWG HTML
+   *   § 9.2 Server-sent events), `401`/`403` refuse a client, `503` with `Retry-After` asks it to come back later.
+   * @param message The `text/plain` body the client gets. Defaults to the status text, such as
+   *   `Unauthorized`. It is sent, so keep secrets out of it.
+   * @param options Headers to send with the refusal, and the error's `cause`.
+   * @throws {RangeError} when `status` is not an integer from 201 to 599.
+   * @throws {TypeError} when a header in `options.headers` is not a valid HTTP field (RFC 9110 §5).
+   */
   constructor(status: number, message?: string, options: HttpErrorOptions = {}) {
     if (!Number.isInteger(status) || status < 201 || status > 599) {
       throw new RangeError(
@@ -64,10 +80,22 @@ export type SseEventField = 'event' | 'id' | 'retry' | 'data' | 'comment' | 'fie
  * is written. `field` names the offending field.
  */
 export class SseEventError extends TypeError {
+  /** `'SseEventError'`. */
   override name = 'SseEventError';
+  /** `'ERR_SSE_INVALID_EVENT'`, stable across versions: test for it rather than for the message. */
   readonly code = 'ERR_SSE_INVALID_EVENT';
+  /**
+   * The field that cannot be written: `'event'`, `'id'`, `'retry'`, `'data'` or `'comment'`, or
+   * `'fields'` for the event as a whole (not an object, an unknown key, no field at all).
+   */
   readonly field: SseEventField;
 
+  /**
+   * Made by `encode`; a user of rx-sse only ever catches one.
+   * @param field The field that cannot be written.
+   * @param message What is wrong with it, for a developer.
+   * @param options The error's `cause`, such as what `serialize` threw.
+   */
   constructor(field: SseEventField, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.field = field;

@@ -17,6 +17,9 @@ export interface EncodeOptions {
   /**
    * Turns `data` that is not a string into text. It may return several lines; each becomes its
    * own `data:` line and the client joins them back with `\n`. Defaults to `JSON.stringify`.
+   * @param data The event's `data`, when it is not a string.
+   * @returns The text to send. Throwing, or returning anything but a string, is a refusal of the
+   *   event: an `SseEventError` whose `field` is `'data'`.
    */
   serialize?: ((data: unknown) => string) | undefined;
 }
@@ -102,7 +105,9 @@ export interface SseOptions extends ServeOptions<SseContext> {
   /**
    * The address `maxConnectionsPerAddress` counts by on the node door. Defaults to
    * `req.socket.remoteAddress`; behind a proxy, derive it from a header your proxy sets (and that
-   * clients cannot forge).
+   * clients cannot forge). A function that throws costs that request a `500`, never the process.
+   * @param req The request.
+   * @returns The address to count the request by.
    */
   addressOf?: ((req: SseRequest) => string) | undefined;
   /**
@@ -111,6 +116,9 @@ export interface SseOptions extends ServeOptions<SseContext> {
    * (`server.requestIP(request)?.address`), Deno's `info` (`info.remoteAddr.hostname`),
    * `@hono/node-server`'s `{ incoming }`. No default: with a per-address limit and without this,
    * `listener.fetch` throws a `TypeError`.
+   * @param request The request.
+   * @param platform The runtime's second argument to `listener.fetch` (`undefined` if none).
+   * @returns The address to count the request by.
    */
   fetchAddressOf?: ((request: Request, platform: unknown) => string) | undefined;
   /** `Retry-After` (s) sent with a `503` for a limit or a shutdown. Defaults to `5`. */
@@ -126,9 +134,18 @@ export interface SseOptions extends ServeOptions<SseContext> {
    * make a second listener without it for the fetch door. Defaults to `false`.
    */
   compress?: boolean | CompressOptions | undefined;
-  /** Called when a stream opens (its head is out). A hook that throws is logged and ignored. */
+  /**
+   * Called when a stream opens (its head is out). A hook that throws is logged and ignored.
+   * @param ctx The stream's context, as its handler saw it.
+   */
   onConnect?: ((ctx: SseContext) => void) | undefined;
-  /** Called once when an open stream ends, with why. A hook that throws is logged and ignored. */
+  /**
+   * Called once when an open stream ends, with why. A hook that throws is logged and ignored.
+   * @param ctx The stream's context, as its handler saw it.
+   * @param reason Why it ended: `'complete'` (the Observable completed), `'error'` (it errored),
+   *   `'client'` (the client went away), `'slow'` (it fell past `maxBufferedBytes` under
+   *   `onSlowClient: 'close'`) or `'shutdown'` (`listener.close()`).
+   */
   onDisconnect?: ((ctx: SseContext, reason: EndReason) => void) | undefined;
 }
 
@@ -160,8 +177,19 @@ export interface CorsOptions {
    * for any page (not with `credentials`), or a function that decides per request (given the
    * node request, or the fetch `Request`). A request from any other origin is refused with `403`
    * before a stream opens. The `Origin` a request sends is only ever echoed back when this allows it.
+   * A function is called with the request's `Origin` header and the request (node's on the node
+   * door, the fetch `Request` on the fetch door), and returns whether that origin may read the
+   * stream; one that throws costs that request a `500`.
    */
-  origin: readonly string[] | '*' | ((origin: string, req: SseRequest | Request) => boolean);
+  origin:
+    | readonly string[]
+    | '*'
+    | ((
+        /** The request's `Origin` header. */
+        origin: string,
+        /** The request: node's on the node door, the fetch `Request` on the fetch door. */
+        req: SseRequest | Request,
+      ) => boolean);
   /** Lets the page send cookies (`new EventSource(url, { withCredentials: true })`). Defaults to `false`. */
   credentials?: boolean | undefined;
   /** Request headers a preflight may ask for. Defaults to `['Last-Event-ID', 'Authorization']`. */

@@ -10,6 +10,15 @@ import type { SseHandler, SseRequest, SseResponse, SseStats } from './types.js';
  * one set of figures, limits and one shutdown.
  */
 export interface SseListener {
+  /**
+   * The node door: serves one request, as `createServer(listener)`, `app.use(path, listener)` or
+   * `app.get(path, listener)` call it. Returns at once; the stream lives on in `res`.
+   *
+   * @param req The request, node:http's or node:http2's compat API's.
+   * @param res Its response, which the listener writes and ends.
+   * @param next Connect/Express's `next`: a request with a method the listener does not serve goes
+   *   there (instead of a `405`). Never called with an error: errors are answered, not passed on.
+   */
   (req: SseRequest, res: SseResponse, next?: (error?: unknown) => void): void;
   /**
    * The fetch door: answers a fetch `Request` (Bun, Deno, Cloudflare Workers, Hono, route
@@ -22,6 +31,10 @@ export interface SseListener {
    * @throws {TypeError} on reading `listener.fetch` (where it is wired into a runtime) when the
    * listener was made with `compress` (gzip is the node door's), or with `maxConnectionsPerAddress`
    * but no `fetchAddressOf` (a fetch request has no socket address).
+   * @param request The request to answer.
+   * @param platform What the runtime passes after the request, for `options.fetchAddressOf`.
+   * @returns The response: a `200` whose body is the stream, or a refusal (an {@link HttpError}'s
+   *   status, `403`, `405`, `503`, …) with a `text/plain` body.
    */
   readonly fetch: (request: Request, platform?: unknown) => Promise<Response>;
   /** A snapshot of the listener's live figures, both doors together. */
@@ -33,6 +46,11 @@ export interface SseListener {
    * `lastEvent` if given, flushed and ended; nothing is written after. Resolves once every
    * response has finished, or after `timeout` ms, when the ones still flushing (to clients that
    * do not read) are destroyed. Then `server.close()` can finish. Calling it again is harmless.
+   *
+   * @param options The last event to send, and how long to wait (ms). Defaults to none and `5000`.
+   * @returns A promise that resolves (never rejects) once every response has ended.
+   * @throws {TypeError} for a `timeout` that is not a non-negative integer of ms (at most
+   *   2147483647) or `Infinity`.
    */
   close(options?: CloseOptions): Promise<void>;
 }
@@ -68,6 +86,16 @@ export interface SseListener {
  * // event: counter
  * // data: 0
  * ```
+ *
+ * @param handler Makes each request's stream from its {@link SseContext}: an `Observable` of
+ *   {@link SseEvent}s, or a promise of one (to check the request first).
+ * @param options Limits, headers, CORS, hooks and the wire format; all optional. See
+ *   {@link SseOptions}.
+ * @returns The listener: a node:http request listener and middleware, with a fetch door, live
+ *   figures and a graceful `close()`.
+ * @throws {TypeError} at the call, naming the option, for a handler that is not a function or any
+ *   option of the wrong type, range or name (an unknown option is taken for a typo), a header
+ *   HTTP cannot carry, or a method that cannot be a stream's (`OPTIONS`, `CONNECT`, `TRACE`).
  */
 export function sse(handler: SseHandler, options: SseOptions = {}): SseListener {
   const admission = new Admission(handler, options);

@@ -63,8 +63,10 @@ export interface SseContext {
    * Sets a header of this stream's `200` head — say, `Location: /answers/<id>` for a stream that
    * can be resumed there — over the listener's own `headers`. It does not go out with a refusal.
    * Call it before returning the Observable (or before an async handler resolves).
-   * @throws {TypeError} for a name or value HTTP cannot carry, `Content-Type`, a connection
-   * header, or once the head is out.
+   * @param name The header's name, in any case.
+   * @param value Its value; a list sends the header once per item.
+   * @throws {TypeError} for a name or value HTTP cannot carry (RFC 9110 §5), `Content-Type`, a
+   * connection header, or once the head is out.
    */
   setHeader(name: string, value: string | number | readonly string[]): void;
 }
@@ -84,12 +86,28 @@ export interface ResponseContext {
   signal: AbortSignal;
 }
 
-/** Makes the stream of one request. May return it directly or as a promise (e.g. after an auth check). */
+/**
+ * Makes the stream of one request. May return it directly or as a promise (e.g. after an auth
+ * check). Throwing or rejecting with an {@link HttpError} refuses the request with its status;
+ * with anything else, a `500` (and `onError` is told).
+ *
+ * @param ctx What the handler knows about the request: its URL, headers, Last-Event-ID, body,
+ *   and the signal that aborts when the stream is over.
+ * @returns The events to send, as an `Observable` (or a promise of one): the stream ends when it
+ *   completes.
+ */
 export type SseHandler = (
   ctx: SseContext,
 ) => Observable<SseEvent> | PromiseLike<Observable<SseEvent>>;
 
-/** Makes the stream of a {@link toResponse}, directly or as a promise (e.g. after an auth check). */
+/**
+ * Makes the stream of a {@link toResponse}, directly or as a promise (e.g. after an auth check).
+ * Throwing or rejecting refuses the request as an {@link SseHandler} does.
+ *
+ * @param ctx What the handler knows about the request: its URL and Last-Event-ID (when
+ *   `options.request` was given), and the signal that aborts when the stream is over.
+ * @returns The events to send, as an `Observable` (or a promise of one).
+ */
 export type ResponseHandler = (
   ctx: ResponseContext,
 ) => Observable<SseEvent> | PromiseLike<Observable<SseEvent>>;
@@ -98,6 +116,10 @@ export type ResponseHandler = (
  * Reports an error that ends a request; after the head, the event it returns (if any) is the
  * stream's last. `C` is the handler's context: {@link SseContext} for `sse()`,
  * {@link ResponseContext} for `toResponse()`.
+ *
+ * @param error What was thrown, rejected or errored with.
+ * @param ctx The context of the request it ended.
+ * @returns The stream's last event, sent only if the stream is open, or nothing.
  */
 // `void` so that a callback that only logs, and returns nothing, fits.
 // eslint-disable-next-line @typescript-eslint/no-invalid-void-type

@@ -36,6 +36,8 @@ export interface FromEventSourceOptions<T = string> {
    * Turns each event's data into a value, such as `JSON.parse`; its result is the message's
    * `data`. Defaults to none: `data` is the text. `fromEventSource` requires it for any `T` but
    * `string`, and types `data` as `unknown` where it returns `any`. Throwing errors the Observable.
+   * @param data The event's data, as the browser joined its `data:` lines.
+   * @returns The message's `data`.
    */
   decode?: ((data: string) => T) | undefined;
   /** Called each time the connection opens: the first time, and after each reconnection. */
@@ -43,6 +45,8 @@ export interface FromEventSourceOptions<T = string> {
   /**
    * Called when the connection dropped and the browser is reconnecting by itself, with how many
    * times in a row it has (1 for the first since an event arrived). The Observable carries on.
+   * A hook that throws errors the Observable.
+   * @param attempt How many times in a row the browser has reconnected: 1, 2, 3…
    */
   onReconnecting?: ((attempt: number) => void) | undefined;
   /**

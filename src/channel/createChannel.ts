@@ -61,11 +61,19 @@ export interface Channel extends SseChannel {
  *
  * const news = createChannel({ maxEvents: 500 });
  * createServer(sse((ctx) => news.stream(ctx, { recent: 10 }))).listen(8080);
- * const sport = sse((ctx) => news.stream(ctx).pipe(filter((e) => e.event === 'sport')));
+ * export const sport = sse((ctx) => news.stream(ctx).pipe(filter((e) => e.event === 'sport')));
  *
  * news.publish({ event: 'sport', data: { score: '2-1' } }); // returns its id, e.g. '1764000000000-0'
  * news.send('plain text'); // a `message` event
  * ```
+ *
+ * @param options The history's bounds (`maxEvents`, defaults to `1000`; `maxAge` in ms, defaults
+ *   to `Infinity`), the reset event's type and `serialize`; all optional.
+ * @param scheduler The clock of the ids and of `maxAge`. Defaults to `asyncScheduler`; a
+ *   `TestScheduler` in marble tests.
+ * @returns The channel: `publish`, `send`, `stream`, `complete`, and its figures.
+ * @throws {TypeError} at the call, naming the option, for an unknown option or one of the wrong
+ *   type or range.
  */
 export function createChannel(
   options: ChannelOptions = {},

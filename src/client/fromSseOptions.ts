@@ -41,6 +41,11 @@ export interface FromSseOptions<T = string> {
    * The `fetch` every request goes through, called as `fetch(url, init)` with `init` holding
    * `method`, `headers`, `body` and `signal`: for a proxy, refreshing a token, or a test. Defaults
    * to the global `fetch` (looked up at each request).
+   * @param url The request's absolute URL.
+   * @param init The request's `method`, `headers`, `body` and `signal` (aborted on unsubscribing,
+   *   and by `readTimeout`).
+   * @returns The response, as `fetch` resolves it; a rejection is taken for a network failure,
+   *   and retried.
    */
   fetch?: ((url: string, init: RequestInit) => Promise<Response>) | undefined;
   /**
@@ -49,6 +54,7 @@ export interface FromSseOptions<T = string> {
    * reconnect. Return to let the usual checks run (status 200, `text/event-stream`), so it can read
    * the JSON error body of a 401, or check a header of a 200. Read the body only to refuse: a
    * response accepted with its body read errors with a `TypeError`. Defaults to none.
+   * @param response The response, its body unread.
    */
   validate?: ((response: Response) => void | Promise<void>) | undefined;
   /**
@@ -62,12 +68,17 @@ export interface FromSseOptions<T = string> {
    * Without it, a stream whose first method is idempotent sends the first request again; any other
    * (a POST) is never sent twice: a clean end of its response completes the Observable, and a drop
    * (a network failure, a read timeout) errors it with an `SseNotResumableError`.
+   * @param context The last event id, the attempt's number, and the first response and its
+   *   `Location`.
+   * @returns The request to send instead of the first, or `undefined`.
    */
   reconnect?: ((context: SseReconnectContext) => SseRequestInit | undefined) | undefined;
   /**
    * Turns each message's data into a value, such as `JSON.parse`; its result is the message's
    * `data`. Defaults to none: `data` is the text. `fromSse` requires it for any `T` but `string`,
    * and types `data` as `unknown` where it returns `any`. Throwing errors the stream.
+   * @param data The event's data: its `data:` lines joined with LF.
+   * @returns The message's `data`.
    */
   decode?: ((data: string) => T) | undefined;
   /**
@@ -80,6 +91,11 @@ export interface FromSseOptions<T = string> {
   /**
    * The wait before reconnect number `attempt` (1 for the first after a failure), given the
    * server's `retry`. Defaults to `retry` itself, as EventSource does; a success resets `attempt`.
+   * Throwing, or returning anything but a number of ms from 0 to 2147483647, errors the stream.
+   * @param attempt 1 for the first reconnection since an event arrived, then 2, 3…
+   * @param retry The reconnection delay in force, in ms: the server's last `retry:`, else
+   *   `options.retry`.
+   * @returns The wait, in ms.
    */
   backoff?: ((attempt: number, retry: number) => number) | undefined;
   /**

@@ -1,3 +1,11 @@
+/**
+ * A Server-Sent Events client on `fetch`, for Node and anything else with `fetch`: {@link fromSse}
+ * reads a stream as EventSource would (reconnecting with Last-Event-ID, honouring `retry:`), and
+ * also a stream a POST starts, with headers, bounds and a read timeout. {@link createParser} is its
+ * WHATWG `text/event-stream` parser alone.
+ *
+ * @module rx-sse/client
+ */
 export {
   fromSse,
   type FromSseOptions,

@@ -12,11 +12,16 @@ export interface ParsedEvent {
   lastEventId: string;
 }
 
+/**
+ * A parser that {@link createParser} made: feed it the bytes of one stream, in order, as they
+ * arrive; it calls back with each event and `retry`.
+ */
 export interface SseParser {
   /**
    * Feeds bytes as they arrive; a chunk may end anywhere, even inside a character or a CRLF.
    * @throws {SseTooLargeError} when the event being read passes `maxEventSize`; the parser is then
    *   spent (drop it).
+   * @param bytes The next bytes of the stream, as the network delivered them.
    */
   feed(bytes: Uint8Array): void;
   /** The stream ended: an event without its blank line is dropped, as the spec says. */
@@ -60,6 +65,27 @@ const spare = 64 * 1024;
  * Written here rather than taken from eventsource-parser (which the specs use as an independent
  * oracle) so that `rx-sse/client` depends on nothing but rxjs, and so that the BOM and the id
  * carried across reconnections follow the stream, not a parser instance's guess.
+ *
+ * ## Example
+ * ```ts
+ * import { createParser } from 'rx-sse/client';
+ *
+ * const parser = createParser(
+ *   (event) => console.log(event.event, JSON.stringify(event.data), event.lastEventId),
+ *   (ms) => console.log('retry', ms),
+ * );
+ * parser.feed(new TextEncoder().encode('retry: 5000\nevent: tick\nid: 7\ndata: a\ndata: b\n\n'));
+ * // Logs:
+ * // retry 5000
+ * // tick "a\nb" 7
+ * ```
+ *
+ * @param onEvent Called with each event dispatched: one that has data, at its blank line.
+ * @param onRetry Called with each valid `retry:` field's value, in ms.
+ * @param lastEventId The last event id in force before the first byte: the one a reconnection
+ *   sent as Last-Event-ID. Defaults to `''`.
+ * @param maxEventSize The most bytes one event may hold while it is read. Defaults to `Infinity`.
+ * @returns The parser.
  */
 export function createParser(
   onEvent: (event: ParsedEvent) => void,

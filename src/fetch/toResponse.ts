@@ -37,7 +37,17 @@ import { WebSink } from './webSink.js';
  *     request: c.req.raw,
  *   }),
  * );
+ * export default app;
  * ```
+ *
+ * @param source The stream: an `Observable` of {@link SseEvent}s, or a handler that makes one
+ *   (directly or as a promise) from a {@link ResponseContext}.
+ * @param options The request being answered, headers and the wire format; all optional. See
+ *   {@link ResponseOptions}.
+ * @returns A promise of the `Response`: a `200` with the stream as its body, or a refusal with a
+ *   `text/plain` body. It does not reject: a failing handler is a status.
+ * @throws {TypeError} at the call, naming what is wrong, for a `source` that is neither an
+ *   Observable nor a function, or an option of the wrong type, range or name.
  */
 export function toResponse(
   source: Observable<SseEvent> | ResponseHandler,

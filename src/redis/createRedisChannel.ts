@@ -10,11 +10,15 @@ export interface RedisChannelOptions extends ChannelOptions {
   /**
    * Turns stored data text back into a value, for events published with non-string data.
    * Defaults to `JSON.parse`.
+   * @param text The text `serialize` made of the data when it was published.
+   * @returns The value to put in the event's `data`.
    */
   deserialize?: ((text: string) => unknown) | undefined;
   /**
    * Told of what goes wrong out of any request's sight: the reader losing Redis (once per outage,
-   * then again when it is back), an entry it cannot read. Defaults to `console.error`.
+   * then again when it is back), an entry it cannot read. Defaults to `console.error`. One that
+   * throws is logged.
+   * @param error What went wrong.
    */
   onError?: ((error: unknown) => void) | undefined;
   /** How long one XREAD blocks, in ms. Defaults to `5000`. */
@@ -66,6 +70,18 @@ export interface RedisChannel extends SseChannel {
  * createServer(sse((ctx) => chat.stream(ctx))).listen(8080);
  * await chat.send({ from: 'ann', text: 'hi' }); // every process's clients get it
  * ```
+ *
+ * @param client A connected node-redis client, from `createClient()`. The channel publishes and
+ *   replays through it, and reads on a duplicate of it that it makes and closes itself.
+ * @param key The key of the Redis stream that holds the channel's history.
+ * @param options The history's bounds (`maxEvents` at least `1`, defaults to `1000`; `maxAge` in
+ *   ms), the reset event's type, `serialize`/`deserialize`, `onError` and `block` (ms); all
+ *   optional.
+ * @returns A promise of the channel, once its reader is connected and knows the stream's newest
+ *   id.
+ * @throws {TypeError} (the promise rejects) naming the argument or option, for a client that is
+ *   not node-redis's, an empty key, or an option of the wrong type, range or name. It rejects with
+ *   Redis's error when Redis cannot be reached.
  */
 export async function createRedisChannel(
   client: RedisClientType,

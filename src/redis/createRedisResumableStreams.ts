@@ -108,6 +108,12 @@ const optionKeys: ReadonlySet<string> = new Set([
  * connection it closes; the client is the caller's, left open. Needs Redis 7 (one instance, not
  * Cluster: the reader reads many keys at once) and node-redis 6.
  *
+ * @param client A connected node-redis client, from `createClient()`. The store writes and
+ *   replays through it, and follows live answers on a duplicate of it that it makes (on first use)
+ *   and closes itself.
+ * @param options Those of the in-memory store (`ttl` in ms, `maxStreams`, `maxBytesPerStream` in
+ *   bytes, `onError`), and `prefix` and `leaseInterval` (ms); all optional.
+ * @returns The store. Its `start`, `read`, `has` and `close` return promises.
  * @throws {TypeError} for a client that is not a node-redis client, or an option that is not
  * one (named in the message).
  *
@@ -120,7 +126,7 @@ const optionKeys: ReadonlySet<string> = new Set([
  * const redis = await createClient().on('error', console.error).connect();
  * const answers = createRedisResumableStreams(redis, { ttl: 60_000 });
  * // POST /answers: const id = await answers.start(llm(question)); then on any process:
- * const listener = sse((ctx) => answers.read(ctx.url.searchParams.get('id') ?? '', ctx));
+ * export const listener = sse((ctx) => answers.read(ctx.url.searchParams.get('id') ?? '', ctx));
  * ```
  */
 export function createRedisResumableStreams(

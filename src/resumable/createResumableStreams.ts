@@ -19,6 +19,8 @@ import type { ResumableOptions, SseResumableStreams, StreamFrom } from './types.
 export interface ResumableStreams extends SseResumableStreams {
   /**
    * Subscribes `producer` once, now, and returns the new answer's id (a random UUID).
+   * @param producer The answer's events. It runs to its end whether or not anyone reads it.
+   * @returns The answer's id.
    * @throws {TypeError} when `producer` is not an Observable.
    * @throws {HttpError} `503` when `maxStreams` answers are held, or after `close()`.
    */
@@ -27,12 +29,18 @@ export interface ResumableStreams extends SseResumableStreams {
    * The answer's events after `from`'s Last-Event-ID (all without one), then live ones; completes
    * when the answer ends. On subscribe it errors with an `HttpError` `404` (unknown or expired)
    * or `400` (a Last-Event-ID that is not `0`…`n`, an id this answer has given).
+   * @param id The answer's id, as `start` returned it.
+   * @param from Where the client is: its handler's context, `{ lastEventId }`, the id itself, or
+   *   `undefined` for all of the answer.
+   * @returns A cold Observable of the answer's events, each with its id `<n>`.
    * @throws {TypeError} when `id` is not a string, or `from` not a context, `{ lastEventId }`,
    * a string or `undefined`.
    */
   read(id: string, from?: StreamFrom): Observable<SseEvent>;
   /**
    * Whether the answer `id` can be read now (running, or ended within `ttl`).
+   * @param id The answer's id.
+   * @returns Whether `read(id)` would find it.
    * @throws {TypeError} when `id` is not a string.
    */
   has(id: string): boolean;
@@ -65,6 +73,11 @@ export interface ResumableStreams extends SseResumableStreams {
  * `unref`ed where the timer allows it (node): it never keeps the process alive. `close()` stops
  * every producer, completes every reader and clears the timer.
  *
+ * @param options `ttl` (ms, defaults to `600000`), `maxStreams` (defaults to `10000`),
+ *   `maxBytesPerStream` (bytes, defaults to `1048576`) and `onError`; all optional.
+ * @param scheduler The clock of `ttl`. Defaults to `asyncScheduler`; a `TestScheduler` in marble
+ *   tests.
+ * @returns The store: `start`, `read`, `has`, `close` and its `size`.
  * @throws {TypeError} for an option that is not one (named in the message), or a scheduler that
  * is not a `SchedulerLike`.
  *

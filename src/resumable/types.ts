@@ -29,6 +29,8 @@ export interface ResumableOptions {
    * Told of an error that ended an answer: its producer's error (or an event `encode` refused),
    * or a `RangeError` for `maxBytesPerStream`, with the answer's id. Readers only ever see a
    * `failed` event, never the error. Defaults to logging with `console.error`.
+   * @param error What ended the answer.
+   * @param id The answer's id.
    */
   onError?: ((error: unknown, id: string) => void) | undefined;
 }
@@ -45,7 +47,10 @@ export interface SseResumableStreams {
   /**
    * Subscribes `producer` once, now, and returns the new answer's id. Its events are kept, each
    * with the id `<n>` (`0`, `1`, …) in place of any it had.
-   * @throws {HttpError} `503` when `maxStreams` answers are held, or the store is closed.
+   * @param producer The answer's events. It runs to its end whether or not anyone reads it.
+   * @returns The answer's id: a random UUID, all a reader needs.
+   * @throws {HttpError} `503` when `maxStreams` answers are held, or the store is closed (a store
+   *   that returns a promise rejects with it).
    */
   start(producer: Observable<SseEvent>): string | Promise<string>;
   /**
@@ -53,9 +58,17 @@ export interface SseResumableStreams {
    * producer runs; completes when the answer has ended. Errors on subscribe with an `HttpError`
    * `404` for an answer that is unknown or expired, `400` for a Last-Event-ID that is not one of
    * the answer's ids.
+   * @param id The answer's id, as `start` returned it.
+   * @param from Where the client is: its handler's context, `{ lastEventId }`, the id itself, or
+   *   `undefined` for all of the answer.
+   * @returns The answer's events, each with its id `<n>` (or a promise of them).
    */
   read(id: string, from?: StreamFrom): Observable<SseEvent> | Promise<Observable<SseEvent>>;
-  /** Whether the answer `id` can be read now. */
+  /**
+   * Whether the answer `id` can be read now.
+   * @param id The answer's id.
+   * @returns `true` while it runs and for `ttl` ms after it ended (or a promise of that).
+   */
   has(id: string): boolean | Promise<boolean>;
   /** Stops every producer, ends every reader and drops every answer. */
   close(): void | Promise<void>;

@@ -21,13 +21,17 @@ export interface TestContextInit {
 export interface TestContext extends SseContext {
   /** A node request with the given URL and headers (a test context stands for the node door). */
   req: SseRequest;
-  /** Aborts `signal`, as a departing client would. */
+  /**
+   * Aborts `signal`, as a departing client would (or the stream's end would).
+   * @param reason The signal's `reason`. Defaults to an `AbortError` `DOMException`.
+   */
   abort(reason?: unknown): void;
 }
 
 /**
- * Builds the {@link SseContext} a handler would get for a GET request, without a server or a socket,
- * so handlers can be called directly in unit and marble tests.
+ * Builds the {@link SseContext} a handler would get for a request (a GET unless `init.method` says
+ * otherwise), without a server or a socket, so handlers can be called directly in unit and marble
+ * tests.
  *
  * ## Example
  * ```ts
@@ -37,6 +41,9 @@ export interface TestContext extends SseContext {
  * console.log(ctx.url.searchParams.get('room'), ctx.lastEventId);
  * // Logs: 1 41
  * ```
+ *
+ * @param init The request's URL, headers, Last-Event-ID, method and body; all optional.
+ * @returns A context of the node door (its `req` is a node `IncomingMessage`), with `abort()`.
  */
 export function testContext(init: TestContextInit = {}): TestContext {
   const req = new IncomingMessage(new Socket());

@@ -12,6 +12,7 @@ import { toWire } from '../wire/toWire.js';
  *
  * ## Example
  * ```ts
+ * import assert from 'node:assert/strict';
  * import { TestScheduler } from 'rxjs/testing';
  * import { NEVER, startWith } from 'rxjs';
  * import { encode } from 'rx-sse';
@@ -24,6 +25,15 @@ import { toWire } from '../wire/toWire.js';
  *   });
  * });
  * ```
+ *
+ * @param events The events, as a handler's Observable emits them.
+ * @param options The wire options the listener would have: `retry` (ms), `heartbeat` (ms,
+ *   defaults to `15000`; `false` disables), `serialize` (defaults to `JSON.stringify`).
+ * @param scheduler Where the heartbeat's timer runs. Defaults to `asyncScheduler`, which inside
+ *   `TestScheduler.run` is virtual time.
+ * @returns The frames, one string per event, preamble or heartbeat. It errors with an
+ *   `SseEventError` on an event `encode` refuses.
+ * @throws {TypeError} at the call for an option out of range, as `toWire` does.
  */
 export function toFrames(
   events: Observable<SseEvent>,

@@ -20,10 +20,14 @@ function hasLineBreak(text: string): boolean {
  * come back unchanged as the `Last-Event-ID` header value a reconnecting client sends: no control
  * character but HTAB (U+0000–U+0008, U+000A–U+001F, U+007F; this includes CR, LF and NUL) and no
  * space or HTAB at either end, which HTTP trims (RFC 9110 §5.5), and no unpaired surrogate (it has
- * no UTF-8). Other characters, non-ASCII too, are kept: a client sends them as UTF-8 and they come back as they were. A number id is always
- * fine. Each refusal is an {@link SseEventError} whose `field` names what was wrong. Field order is
+ * no UTF-8). Other characters, non-ASCII too, are kept: a client sends them as UTF-8 and they
+ * come back as they were. A number id is fine when finite.
+ * Each refusal is an {@link SseEventError} whose `field` names what was wrong. Field order is
  * `:` comment, `event`, `id`, `retry`, `data`, then the blank line that dispatches the event.
  *
+ * @param event The event to write.
+ * @param options How to turn `data` that is not a string into text. Defaults to `JSON.stringify`.
+ * @returns The event's frame: its fields, one per line, then the blank line.
  * @throws {SseEventError} when the event cannot be written as it is; nothing of it is written.
  *
  * ## Example
@@ -132,7 +136,13 @@ interface Prepared {
  * const prices = new Subject<SseEvent>();
  * const listener = sse(() => prices);
  * prices.next(preEncode({ event: 'price', data: { eur: 1.08 } })); // encoded once, for everyone
+ * export { listener };
  * ```
+ *
+ * @param event The event to encode.
+ * @param options How to turn `data` that is not a string into text. Defaults to `JSON.stringify`.
+ * @returns A frozen shallow copy of `event` that carries its frame.
+ * @throws {SseEventError} when `encode` refuses the event.
  */
 export function preEncode<T extends SseEvent>(event: T, options?: EncodeOptions): Readonly<T> {
   const frame = encode(event, options);

@@ -39,6 +39,17 @@ export const defaultHeartbeat = 15_000;
  * // "retry: 2000\n\n"
  * // "data: hi\n\n"
  * ```
+ *
+ * @param options The `retry` preamble (ms), the `heartbeat` period (ms; defaults to `15000`,
+ *   `false` disables) and `serialize` (defaults to `JSON.stringify`).
+ * @param scheduler Where the heartbeat's timer runs. Defaults to `asyncScheduler`; a
+ *   `TestScheduler` in marble tests.
+ * @returns An operator from events to frames: each frame is the exact text of one event (or the
+ *   preamble, or a heartbeat's `:\n\n`). It errors with an {@link SseEventError} on an event
+ *   `encode` refuses.
+ * @throws {TypeError} at the call for a `retry` that is not an integer of ms from 0 to
+ *   2147483647, a `heartbeat` that is neither `false` nor a number of ms from 1 to 2147483647, or a
+ *   `serialize` that is not a function.
  */
 export function toWire(
   options: WireOptions = {},
