@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import ts from 'typescript';
 import {
   linkProblems,
+  parseRun,
   scanMarkdown,
   type CodeBlock,
   type LinkTargets,
@@ -23,11 +24,15 @@ function guides(): string[] {
   return ['README.md', ...docs.sort().map((name) => `docs/${name}`)];
 }
 
-/** What users get of the docs: README.md, docs/*.md and docs/*.svg, as far as they exist. */
+/**
+ * What users get of the docs, as far as it exists: README.md, docs/*.md and docs/*.svg, and the
+ * CHANGELOG.md and LICENSE beside them (spec/package.spec.ts checks the package ships just that).
+ */
 function shippedDocs(base: string): LinkTargets {
   return {
     shipped: (path) =>
-      /^(README\.md|docs\/[^/]+\.(md|svg))$/.test(path) && existsSync(join(base, path)),
+      /^(README\.md|CHANGELOG\.md|LICENSE|docs\/[^/]+\.(md|svg))$/.test(path) &&
+      existsSync(join(base, path)),
     exists: (path) => existsSync(join(base, path)),
     read: (path) => readFileSync(join(base, path), 'utf8'),
   };
@@ -120,21 +125,6 @@ function typeCheck(blocks: CodeBlock[]): Map<string, string[]> {
     }
   }
   return problems;
-}
-
-type Run =
-  { kind: 'serve'; path: string } | { kind: 'exit' } | { kind: 'mocha' } | { kind: 'node-test' };
-
-function parseRun(block: CodeBlock): Run {
-  const [kind, ...rest] = (block.run ?? '').split(/\s+/);
-  const [path] = rest;
-  if (kind === 'serve' && rest.length === 1 && path?.startsWith('/')) return { kind, path };
-  if ((kind === 'exit' || kind === 'mocha' || kind === 'node-test') && rest.length === 0) {
-    return { kind };
-  }
-  throw new Error(
-    `${block.file}:${String(block.line)}: "run: ${block.run ?? ''}" is no run kind: write serve /path, exit, mocha or node-test`,
-  );
 }
 
 /**

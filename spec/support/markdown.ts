@@ -88,6 +88,27 @@ export function scanMarkdown(file: string, markdown: string): Scan {
   return { blocks, problems };
 }
 
+/** What a run comment asks of its program. */
+export type Run =
+  { kind: 'serve'; path: string } | { kind: 'exit' } | { kind: 'mocha' } | { kind: 'node-test' };
+
+/**
+ * Reads a block's run comment: `serve /path`, `exit`, `mocha` or `node-test`.
+ *
+ * @throws Error naming the block's `file:line` for anything else.
+ */
+export function parseRun(block: CodeBlock): Run {
+  const [kind, ...rest] = (block.run ?? '').split(/\s+/);
+  const [path] = rest;
+  if (kind === 'serve' && rest.length === 1 && path?.startsWith('/')) return { kind, path };
+  if ((kind === 'exit' || kind === 'mocha' || kind === 'node-test') && rest.length === 0) {
+    return { kind };
+  }
+  throw new Error(
+    `${block.file}:${String(block.line)}: "run: ${block.run ?? ''}" is no run kind: write serve /path, exit, mocha or node-test`,
+  );
+}
+
 /** A link of a Markdown file: where it points and the line it is on. */
 export interface Link {
   line: number;
