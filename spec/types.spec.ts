@@ -190,9 +190,7 @@ describe('types that catch mistakes', function () {
       expect(never).to.have.members([...nearMisses]);
       expect(fields).to.have.members(['data', 'event', 'id', 'retry', 'comment']);
       for (const key of never) {
-        expect(() => encode({ [key]: 'x', data: 1 }), key).to.throw(
-          `unknown field "${key}"`,
-        );
+        expect(() => encode({ [key]: 'x', data: 1 }), key).to.throw(`unknown field "${key}"`);
       }
       const values: Record<string, unknown> = {
         data: 'x',
