@@ -65,7 +65,8 @@ export interface RedisChannel extends SseChannel {
  * import { sse } from 'rx-sse';
  * import { createRedisChannel } from 'rx-sse/redis';
  *
- * const redis = await createClient({ url: process.env.REDIS_URL }).on('error', console.error).connect();
+ * const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+ * const redis = await createClient({ url }).on('error', console.error).connect();
  * const chat = await createRedisChannel(redis, 'chat', { maxEvents: 10_000 });
  * createServer(sse((ctx) => chat.stream(ctx))).listen(8080);
  * await chat.send({ from: 'ann', text: 'hi' }); // every process's clients get it
