@@ -225,7 +225,6 @@ describe('the docs (README.md and docs/*.md)', function () {
     expect(files).to.not.deep.equal([]);
     // A checker that extracts nothing would pass every file: the guides hold dozens of blocks.
     if (process.env['DOCS'] === undefined) expect(blocks).to.have.length.of.at.least(40);
-    else expect(blocks).to.not.deep.equal([]);
     expect(problems.get('') ?? []).to.deep.equal([]);
   });
 
@@ -251,8 +250,12 @@ describe('the docs (README.md and docs/*.md)', function () {
   });
 });
 
-/** The checker itself, on Markdown made to pass and made to fail (spec/fixtures/docs/). */
-describe('the docs checker', function () {
+/**
+ * The checker itself, on Markdown made to pass and made to fail (spec/fixtures/docs/). A writer's
+ * quick run (`DOCS=docs/x.md`) leaves it out.
+ */
+const checkerDescribe = process.env['DOCS'] === undefined ? describe : describe.skip;
+checkerDescribe('the docs checker', function () {
   this.timeout(120_000);
   const read = (file: string) => readFileSync(join(fixtures, file), 'utf8');
   const good = ['README.md', 'docs/good.md'].map((file) => scanMarkdown(file, read(file)));
