@@ -151,6 +151,8 @@ async function runBlock(block: CodeBlock, dir: string): Promise<void> {
     : block.code;
   await writeFile(file, code);
   const at = `${block.file}:${String(block.line)}`;
+  const located = (error: unknown) =>
+    new Error(`${at}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   const node = (...args: string[]): Program => ({
     command: process.execPath,
     args: ['--conditions=rx-sse-source', '--import', 'tsx', ...args],
@@ -158,7 +160,7 @@ async function runBlock(block: CodeBlock, dir: string): Promise<void> {
   });
   const ended = async (program: Program, timeout: number) => {
     const result = await runToEnd(program, timeout).catch((error: unknown) => {
-      throw new Error(`${at}: ${error instanceof Error ? error.message : String(error)}`);
+      throw located(error);
     });
     if (result.code !== 0) {
       throw new Error(
@@ -170,7 +172,7 @@ async function runBlock(block: CodeBlock, dir: string): Promise<void> {
   switch (run.kind) {
     case 'serve':
       await serveOneEvent(node(file), run.path).catch((error: unknown) => {
-        throw new Error(`${at}: ${error instanceof Error ? error.message : String(error)}`);
+        throw located(error);
       });
       return;
     case 'exit':
