@@ -128,8 +128,13 @@ export const browserNotAny: IsAny<typeof browserParsed extends Observable<infer 
 export const browserClaimed = fromEventSource<Foo>('/e', { decode: JSON.parse }).pipe(map((m): number => m.data.n));
 `;
 
+/** A NestJS `@Sse()` method's stream, handed to rx-sse as it is. */
+const nestStream = `import type { MessageEvent } from '@nestjs/common';
+declare const updates: Observable<MessageEvent>;
+export const l = sse(() => updates);`;
+
 function snippets(): Record<string, string> {
-  const all: Record<string, string> = { valid: header + valid };
+  const all: Record<string, string> = { valid: header + valid, nest: header + nestStream };
   for (const key of nearMisses) {
     for (const [name, code] of Object.entries(eventSites(key))) all[name] = header + code;
   }
@@ -182,6 +187,12 @@ describe('types that catch mistakes', function () {
         });
       }
     }
+
+    it('should refuse a NestJS MessageEvent stream as it is, naming `type` (here `event`)', () => {
+      const found = diagnosticsOf('nest');
+      expect(found, JSON.stringify(found)).to.have.lengthOf(1);
+      expect(found[0]?.message).to.include("Types of property 'type' are incompatible");
+    });
 
     it('should type `never` exactly the keys encode refuses at run time that other libraries use', () => {
       const keys = declaredKeys();
