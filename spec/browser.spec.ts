@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import type { Browser } from 'playwright-core';
 import { interval, map, take } from 'rxjs';
 import { sse, type SseOptions } from 'rx-sse';
+import { browserModules } from '../samples/browser/modules.js';
 import { app } from '../samples/counter.js';
 import { launchBrowser } from './support/browser.js';
 import { startServer, type TestServer } from './support/server.js';
@@ -96,6 +97,33 @@ describe('in headless Chromium', function () {
       );
       const seen = await readFrom(events.origin, true);
       expect(seen.data).to.deep.equal(['0', '1', '2']);
+    });
+
+    it("should let fromSse read it with cors's default allowed headers (no preflight refused)", async () => {
+      // fromSse asks fetch for `cache: 'no-store'` rather than setting Cache-Control itself: a
+      // header set by a page needs the server's leave in a preflight, one fetch adds does not.
+      const events = await serve(stream({ origin: (o) => o.startsWith('http://127.0.0.1:') }));
+      const modules = browserModules();
+      const pageServer = await serve((req, res) => {
+        if (modules.serve(req, res)) return;
+        res.writeHead(200, { 'Content-Type': 'text/html' });
+        res.end(`<!doctype html><head>${modules.importMap}</head><title>other origin</title>`);
+      });
+      const page = await browser!.newPage();
+      await page.goto(pageServer.origin);
+      const data = await page.evaluate(async (url) => {
+        const { fromSse } = await import('rx-sse/client');
+        const { lastValueFrom, map, take, toArray } =
+          (await import('rxjs')) as typeof import('rxjs');
+        return lastValueFrom(
+          fromSse(url).pipe(
+            take(3),
+            map((message) => message.data),
+            toArray(),
+          ),
+        );
+      }, events.origin);
+      expect(data).to.deep.equal(['0', '1', '2']);
     });
 
     it('should be refused when its origin is not allowed', async () => {

@@ -198,7 +198,16 @@ export function fromSse<T>(
 
       const sent = sentHeaders(headers, lastEventId);
       void (async () => {
-        const response = await fetch(href, { method, headers: sent, body, signal: aborter.signal });
+        // `no-store` makes fetch send `Cache-Control: no-cache` and `Pragma: no-cache` itself (Fetch
+        // § HTTP-network-or-cache fetch), as EventSource's request does: headers the browser adds
+        // need no CORS preflight, where the same header set by hand would.
+        const response = await fetch(href, {
+          method,
+          headers: sent,
+          body,
+          signal: aborter.signal,
+          cache: 'no-store',
+        });
         timer.read();
         const acceptance = await acceptResponse(response, validate, href);
         // The teardown aborts the request, which releases a body left unread.

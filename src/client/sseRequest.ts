@@ -138,7 +138,6 @@ export function sentHeaders(headers: Headers, lastEventId: string): Headers {
   if (!/(^|,)\s*text\/event-stream\s*(;|,|$)/i.test(sent.get('accept') ?? '')) {
     sent.set('Accept', 'text/event-stream');
   }
-  sent.set('Cache-Control', 'no-cache');
   // Headers are bytes: an id beyond Latin-1 goes as its UTF-8 bytes, as browsers send it.
   if (lastEventId !== '') sent.set('Last-Event-ID', utf8Bytes(lastEventId));
   else sent.delete('Last-Event-ID');
