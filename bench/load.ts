@@ -17,6 +17,8 @@ export interface Load {
   next: Int32Array;
   /** Delivery latencies in ms (with `latency`). */
   latencies: number[];
+  /** Bytes read from every connection since the last reset (chunked framing included). */
+  readonly bytes: number;
   /** Resets every connection's counter: what came before (the head, a retry) does not count. */
   reset(): void;
   close(): void;
@@ -33,6 +35,7 @@ export function openLoad(port: number, clients: number, options: LoadOptions): L
   const next = new Int32Array(clients);
   const latencies: number[] = [];
   let complete = 0;
+  let bytes = 0;
   let settle!: { resolve: () => void; reject: (error: Error) => void };
   const done = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
   // A failure may come before anyone awaits `done`: it is reported when they do.
@@ -43,6 +46,7 @@ export function openLoad(port: number, clients: number, options: LoadOptions): L
     socket.setEncoding('latin1');
     socket.on('data', (chunk: string) => {
       const now = latency ? performance.timeOrigin + performance.now() : 0;
+      bytes += chunk.length;
       const text = rest + chunk;
       let start = 0;
       let end = text.indexOf('\n\n');
@@ -83,9 +87,13 @@ export function openLoad(port: number, clients: number, options: LoadOptions): L
     done,
     next,
     latencies,
+    get bytes() {
+      return bytes;
+    },
     reset() {
       next.fill(0);
       complete = 0;
+      bytes = 0;
     },
     close() {
       for (const socket of sockets) socket.destroy();

@@ -12,11 +12,16 @@
 //     fetch-naive    no rx-sse: a bare ReadableStream Response behind @hono/node-server (idle only:
 //                 what the adaptor itself holds per stream, beside the fetch door)
 //     better-sse  better-sse's createSession + Channel.broadcast
+//     nest        NestJS with @nestjs/platform-express: an `@Sse()` handler returning an
+//                 Observable<MessageEvent> of one shared Subject, as a NestJS user writes it
+//     hono        Hono's `streamSSE` on @hono/node-server: each stream subscribes to one shared
+//                 Subject and writes every event with `stream.writeSSE`
 //
-// Every mode sends the same head and, per event, `id: <ms>-<i>\ndata: <i> <padding>\n\n`: the
+// Every mode sends, per event, `id: <ms>-<i>\ndata: <i> <padding>\n\n`: the
 // channels make ids of that shape (a 13-digit time and a sequence), so the other modes send ids
-// of the same length and every mode the same bytes. The load client checks each connection's
-// `data` numbers arrive in order.
+// of the same length and every mode the same bytes (Hono writes the `data` line before the `id`
+// line: the same bytes in another order). The load client checks each connection's `data`
+// numbers arrive in order.
 //
 // IPC in: { cmd: 'subscribers' } → open streams; { cmd: 'publish', count, size, perTick, rate? }
 // → broadcasts `count` events, `perTick` per turn (or `rate` per second, each stamped with the
@@ -26,9 +31,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { createAdaptorServer } from '@hono/node-server';
+import type { MessageEvent } from '@nestjs/common';
 import { createChannel as betterChannel, createSession } from 'better-sse';
 import { createClient } from 'redis';
-import { Subject } from 'rxjs';
+import { Observable, Subject } from 'rxjs';
 import { sse, type SseEvent } from 'rx-sse';
 import { createChannel, type SseChannel } from 'rx-sse/channel';
 import { createRedisChannel } from 'rx-sse/redis';
@@ -48,7 +54,9 @@ const head = {
  */
 interface Mode {
   listener: (req: IncomingMessage, res: ServerResponse) => void;
-  fetch?: (request: Request) => Promise<Response>;
+  fetch?: (request: Request) => Response | Promise<Response>;
+  /** @hono/node-server's default (true) swaps in its lighter Request and Response. */
+  overrideGlobalObjects?: boolean;
   open(): number;
   /** Sends one event (number `i`, data `data`) to every client. */
   send(i: number, data: string): void;
@@ -153,6 +161,89 @@ function betterSse(): Mode {
   };
 }
 
+/**
+ * NestJS's own SSE: `@Sse('events')` on a controller method returning an Observable of
+ * MessageEvent, served by @nestjs/platform-express. The decorators are applied as functions (the
+ * repo's tsconfig has no experimentalDecorators); a NestJS user writes `@Controller()` and
+ * `@Sse('events')` above the class and the method.
+ */
+async function nest(): Promise<Mode> {
+  // Loaded here, not above: the other modes' servers start without NestJS and Express.
+  await import('reflect-metadata');
+  const { Controller, Module, Sse } = await import('@nestjs/common');
+  const { NestFactory } = await import('@nestjs/core');
+  const { ExpressAdapter } = await import('@nestjs/platform-express');
+  const { default: express } = await import('express');
+  const events = new Subject<MessageEvent>();
+  let open = 0;
+  class EventsController {
+    events(): Observable<MessageEvent> {
+      // The count is the benchmark's (it waits for every client): the stream is `events` itself.
+      return new Observable<MessageEvent>((subscriber) => {
+        open++;
+        const subscription = events.subscribe(subscriber);
+        return () => {
+          open--;
+          subscription.unsubscribe();
+        };
+      });
+    }
+  }
+  const method = Object.getOwnPropertyDescriptor(EventsController.prototype, 'events');
+  if (method === undefined) throw new Error('bench/server: no events method');
+  Sse('events')(EventsController.prototype, 'events', method);
+  Controller()(EventsController);
+  // A NestJS module is an empty class that its decorator describes.
+  // eslint-disable-next-line @typescript-eslint/no-extraneous-class
+  class AppModule {}
+  Module({ controllers: [EventsController] })(AppModule);
+  const app = express();
+  // NestJS's options are a class that its users pass as a literal, as here.
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment
+  const nestApp = await NestFactory.create(AppModule, new ExpressAdapter(app), { logger: false });
+  await nestApp.init();
+  return {
+    listener: app,
+    open: () => open,
+    send: (i, data) => {
+      events.next({ id: idOf(i), data });
+    },
+  };
+}
+
+/** Hono's `streamSSE`, each stream writing every event of one shared Subject. */
+async function hono(): Promise<Mode> {
+  const { Hono } = await import('hono');
+  const { streamSSE } = await import('hono/streaming');
+  const events = new Subject<{ id: string; data: string }>();
+  let open = 0;
+  const app = new Hono();
+  app.get('/events', (c) =>
+    streamSSE(c, async (stream) => {
+      open++;
+      const subscription = events.subscribe((event) => {
+        void stream.writeSSE(event);
+      });
+      await new Promise<void>((resolve) => {
+        stream.onAbort(resolve);
+      });
+      subscription.unsubscribe();
+      open--;
+    }),
+  );
+  return {
+    listener: () => {
+      throw new Error('hono has no node listener');
+    },
+    fetch: app.fetch,
+    overrideGlobalObjects: true,
+    open: () => open,
+    send: (i, data) => {
+      events.next({ id: idOf(i), data });
+    },
+  };
+}
+
 async function pick(): Promise<Mode> {
   switch (mode) {
     case 'naive':
@@ -179,6 +270,10 @@ async function pick(): Promise<Mode> {
       return fetchNaive();
     case 'better-sse':
       return betterSse();
+    case 'nest':
+      return nest();
+    case 'hono':
+      return hono();
     default:
       throw new Error(`bench/server: unknown mode ${mode}`);
   }
@@ -190,7 +285,10 @@ const chosen = await pick();
 const server =
   chosen.fetch === undefined
     ? createServer(chosen.listener)
-    : (createAdaptorServer({ fetch: chosen.fetch, overrideGlobalObjects: false }) as Server);
+    : (createAdaptorServer({
+        fetch: chosen.fetch,
+        overrideGlobalObjects: chosen.overrideGlobalObjects ?? false,
+      }) as Server);
 server.keepAliveTimeout = 0;
 server.headersTimeout = 0;
 server.requestTimeout = 0;
