@@ -1,19 +1,25 @@
-// rx-sse against a raw node:http loop and better-sse: fan-out, idle memory, latency, Redis and the
-// encoder. Each server runs in its own process (bench/server.ts); the load client (bench/load.ts)
-// runs here and checks that every connection got every event in order — a loss or a gap fails the
-// run. Modes alternate (A/B/A/B...) and each figure is a median with its min–max, beside the
-// naive loop measured in the same run. See the README's "Benchmarks" for what the figures mean.
+// rx-sse against its peers — better-sse, NestJS's @Sse(), Hono's streamSSE — and a raw node:http
+// loop: fan-out, idle memory, latency, Redis and the encoder. Each server runs in its own process
+// (bench/server.ts); the load client (bench/load.ts) runs here and checks that every connection got
+// every event in order — a loss, a duplicate or a gap fails the run. Modes alternate (A/B/A/B...)
+// and each figure is a median with its min–max, beside the naive loop measured in the same run.
+// docs/performance.md says what the figures mean.
 //
-//   npm run bench                       the defaults: a few minutes
+//   npm run bench                       the defaults: about 15 minutes on 2 cores; writes
+//                                       bench/results/results.md and docs/bench-peers.svg
 //   npm run bench -- smoke              seconds: proves it works (CI runs this)
-//   npm run bench -- clients=1000 count=2000 size=100 perTick=10 rounds=3 idle=10000
-//                    latencyClients=200 latencyRounds=5 rate=100 seconds=10 chart=10,100,1000,5000
-//                    scenarios=fanout,chart,idle,latency,redis,encode  out=bench/results
-//                    modes=naive,joined,sse,channel,better-sse   (the fan-out's servers; also
-//                      fetch, fetch-channel: sse and channel served by listener.fetch behind
+//   npm run bench -- clients=1000 count=500 size=100 perTick=10 rounds=3 idle=10000
+//                    latencyClients=100 latencyRounds=3 rate=50 seconds=5
+//                    chart=10,100,1000,5000 chartEvents=200000 chartRounds=1
+//                    scenarios=fanout,chart,idle,latency,redis,encode
+//                    out=bench/results  svg=docs/bench-peers.svg   (out= or svg= empty: not written)
+//                    modes=naive,joined,sse,channel,better-sse,nest,hono   (the fan-out's servers;
+//                      also fetch, fetch-channel: sse and channel served by listener.fetch behind
 //                      @hono/node-server)
-//                    idleModes=naive,sse,fetch,channel,better-sse   (the idle scenario's servers;
-//                      also fetch-channel, and fetch-naive: the adaptor alone, no rx-sse)
+//                    chartModes=naive,sse,channel,better-sse,nest,hono   (the chart's servers)
+//                    idleModes=naive,sse,channel,better-sse,nest,hono   (also fetch, fetch-channel,
+//                      and fetch-naive: the adaptor alone, no rx-sse)
+//                    latencyModes=naive,sse,channel,better-sse,nest,hono
 //                    profile=<dir>   (a CPU profile of each server process, for DevTools)
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -21,7 +27,7 @@ import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { encode, type SseEvent } from 'rx-sse';
 import { startRedis, type TestRedis } from '../spec/support/redis.js';
-import { openLoad } from './load.js';
+import { openLoad, type Load } from './load.js';
 
 const argv = process.argv.slice(2);
 const smoke = argv.includes('smoke');
@@ -32,26 +38,60 @@ const num = (name: string, normal: number, tiny: number): number =>
   Number(args[name] ?? (smoke ? tiny : normal));
 const settings = {
   clients: num('clients', 1000, 20),
-  count: num('count', 2000, 50),
+  // 500 events × 1,000 clients: half a million deliveries, ~30 s for the slowest peer here.
+  count: num('count', 500, 50),
   size: num('size', 100, 100),
   perTick: num('perTick', 10, 10),
   rounds: num('rounds', 3, 1),
   idle: num('idle', 10_000, 50),
-  latencyClients: num('latencyClients', 200, 10),
+  // Below what the slowest peer sustains here (5,000 deliveries/s), so that the figures are of
+  // latency, not of a backlog.
+  latencyClients: num('latencyClients', 100, 10),
   // The tail is the noisiest figure on a shared machine: more runs for its median.
-  latencyRounds: num('latencyRounds', 5, 1),
-  rate: num('rate', 100, 100),
-  seconds: num('seconds', 10, 1),
+  latencyRounds: num('latencyRounds', 3, 1),
+  rate: num('rate', 50, 100),
+  seconds: num('seconds', 5, 1),
+  // Deliveries (clients × events) per point of the chart: the events per client follow from it.
+  chartEvents: num('chartEvents', 200_000, 1000),
+  chartRounds: num('chartRounds', 1, 1),
 };
-const chartClients = (args['chart'] ?? (smoke ? '10,20' : '10,100,1000,5000'))
-  .split(',')
-  .map(Number);
+const chartClients = (args['chart'] ?? (smoke ? '20' : '10,100,1000,5000')).split(',').map(Number);
 const scenarios = new Set(
   (args['scenarios'] ?? 'fanout,chart,idle,latency,redis,encode').split(','),
 );
 const out = args['out'] ?? (smoke ? '' : fileURLToPath(new URL('./results', import.meta.url)));
-const fanoutModes = (args['modes'] ?? 'naive,joined,sse,channel,better-sse').split(',');
-const idleModes = (args['idleModes'] ?? 'naive,sse,fetch,channel,better-sse').split(',');
+const svgOut =
+  args['svg'] ?? (smoke ? '' : fileURLToPath(new URL('../docs/bench-peers.svg', import.meta.url)));
+const peers = 'naive,sse,channel,better-sse,nest,hono';
+// The smoke size runs every server in the fan-out (the cheapest scenario), and the other
+// scenarios on two, which proves their own code without starting every server four times.
+const modes = (name: string, normal: string, tiny: string): string[] =>
+  (args[name] ?? (smoke ? tiny : normal)).split(',');
+const everyMode = 'naive,joined,sse,channel,better-sse,nest,hono';
+const fanoutModes = modes('modes', everyMode, everyMode);
+const chartModes = modes('chartModes', peers, 'naive,hono');
+const idleModes = modes('idleModes', peers, 'naive,nest');
+const latencyModes = modes('latencyModes', peers, 'naive,sse');
+
+/** What the chart and the summary call each server. */
+const labels: Record<string, string> = {
+  naive: 'node:http loop',
+  joined: 'node:http loop, joined',
+  sse: 'rx-sse sse()',
+  channel: 'rx-sse channel',
+  'better-sse': 'better-sse',
+  nest: 'NestJS @Sse()',
+  hono: 'Hono streamSSE',
+};
+const label = (mode: string): string => labels[mode] ?? mode;
+
+/** The installed version of a dev dependency, for the report's header. */
+function version(name: string): string {
+  const file = fileURLToPath(new URL(`../node_modules/${name}/package.json`, import.meta.url));
+  return existsSync(file)
+    ? (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version
+    : '?';
+}
 
 // ---------------------------------------------------------------------------------------------
 // Server processes
@@ -123,9 +163,15 @@ async function startServer(mode: string, redisUrl = ''): Promise<Server> {
   };
 }
 
-async function waitForSubscribers(server: Server, n: number): Promise<void> {
-  const deadline = Date.now() + 60_000;
+/** Waits until the server counts `n` open streams; a connection that failed fails the wait. */
+async function waitForSubscribers(server: Server, load: Load, n: number): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  let failed: Error | undefined;
+  load.done.catch((error: unknown) => {
+    failed = error instanceof Error ? error : new Error(String(error));
+  });
   while (((await server.ask('subscribers')) as number) < n) {
+    if (failed !== undefined) throw failed;
     if (Date.now() > deadline) throw new Error(`only some of ${n} clients connected`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
@@ -168,6 +214,10 @@ function measureNoise(): () => Noise {
 interface FanoutRun {
   eventsPerSecond: number;
   cpuMs: number;
+  /** Server CPU per delivered event (one event to one client), µs. */
+  cpuPerEvent: number;
+  /** Bytes read per delivered event, chunked framing included. */
+  bytesPerEvent: number;
 }
 
 async function fanout(
@@ -179,14 +229,20 @@ async function fanout(
   const server = await startServer(mode, redisUrl);
   const load = openLoad(server.port, clients, { count });
   try {
-    await waitForSubscribers(server, clients);
+    await waitForSubscribers(server, load, clients);
     load.reset();
     const started = process.hrtime.bigint();
     await server.ask('publish', { count, size: settings.size, perTick: settings.perTick });
     await load.done;
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const cpuMs = (await server.ask('cpu')) as number;
-    return { eventsPerSecond: (clients * count) / seconds, cpuMs };
+    const delivered = clients * count;
+    return {
+      eventsPerSecond: delivered / seconds,
+      cpuMs,
+      cpuPerEvent: (cpuMs * 1000) / delivered,
+      bytesPerEvent: load.bytes / delivered,
+    };
   } finally {
     load.close();
     await server.stop();
@@ -199,7 +255,7 @@ async function idleMemory(mode: string, clients: number): Promise<number> {
     const before = (await server.ask('memory')) as number;
     const load = openLoad(server.port, clients, { count: 1 });
     try {
-      await waitForSubscribers(server, clients);
+      await waitForSubscribers(server, load, clients);
       await new Promise((resolve) => setTimeout(resolve, 1000));
       const after = (await server.ask('memory')) as number;
       return (after - before) / clients;
@@ -216,7 +272,7 @@ async function latency(mode: string): Promise<{ p50: number; p99: number }> {
   const count = settings.rate * settings.seconds;
   const load = openLoad(server.port, settings.latencyClients, { count, latency: true });
   try {
-    await waitForSubscribers(server, settings.latencyClients);
+    await waitForSubscribers(server, load, settings.latencyClients);
     load.reset();
     await server.ask('publish', { count, size: settings.size, perTick: 1, rate: settings.rate });
     await load.done;
@@ -261,16 +317,33 @@ const say = (line = ''): void => {
   report.push(line);
   console.log(line);
 };
+/** Writes what has been measured so far: a scenario that fails later loses only itself. */
+const save = (): void => {
+  if (out === '') return;
+  mkdirSync(out, { recursive: true });
+  writeFileSync(`${out}/results.md`, `${report.join('\n')}\n`);
+};
+const noiseLine = (seen: Noise): string =>
+  `Noise: CPU steal ${(seen.steal * 100).toFixed(1)} %, machine busy ${(seen.busy * 100).toFixed(0)} % (this benchmark included), load ${seen.load.toFixed(2)}.`;
 
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`;
 say(`# rx-sse benchmarks${smoke ? ' (smoke size)' : ''}`);
 say();
 say(
-  `${machine}; rx-sse from ${process.execArgv.some((arg) => arg.startsWith('--conditions')) ? 'its sources (tsx)' : 'dist/'}; \`npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}\`. Medians of alternated runs, min–max beside them; ratios are to the naive loop of the same run.`,
+  `${new Date().toISOString().slice(0, 10)}, ${machine}, load ${(loadavg()[0] ?? NaN).toFixed(2)} at the start; rx-sse from ${process.execArgv.some((arg) => arg.startsWith('--conditions')) ? 'its sources (tsx)' : 'dist/'}; \`npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}\`. Peers: better-sse ${version('better-sse')}, NestJS ${version('@nestjs/core')} (@nestjs/platform-express, express ${version('express')}), Hono ${version('hono')} on @hono/node-server ${version('@hono/node-server')}. Medians of alternated runs, min–max beside them; ratios are to the naive loop of the same run.`,
 );
 
+/** Per mode, what the summary at the end shows. */
+const summary = new Map<
+  string,
+  { rate?: number; cpu?: number; idle?: number; p50?: number; p99?: number }
+>();
+const note = (mode: string, figures: object): void => {
+  summary.set(mode, { ...summary.get(mode), ...figures });
+};
+
 let redis: TestRedis | undefined;
-const chart = new Map<string, { clients: number; rate: number }[]>();
+const chart = new Map<string, { clients: number; rate: number; cpu: number }[]>();
 try {
   if (scenarios.has('fanout')) {
     const { clients, count, size, perTick, rounds } = settings;
@@ -278,56 +351,89 @@ try {
     const results = await alternate(fanoutModes, rounds, (mode) => fanout(mode, clients, count));
     const seen = noise();
     const base = median((results.get('naive') ?? []).map((r) => r.eventsPerSecond));
-    const baseCpu = median((results.get('naive') ?? []).map((r) => r.cpuMs));
+    const baseCpu = median((results.get('naive') ?? []).map((r) => r.cpuPerEvent));
     say();
     say(
       `## Fan-out: ${clients.toLocaleString('en')} clients × ${count.toLocaleString('en')} events of ${size} B, ${perTick} per turn`,
     );
     say();
-    say('| server | delivered events/s | min–max | vs naive | server CPU (s) | CPU vs naive |');
-    say('|---|---|---|---|---|---|');
+    say(
+      '| server | delivered events/s | min–max | vs naive | server CPU per event (µs) | min–max | CPU vs naive | bytes per event |',
+    );
+    say('|---|---|---|---|---|---|---|---|');
+    const us = (n: number): string => n.toFixed(2);
     for (const [mode, runs] of results) {
       const rates = runs.map((r) => r.eventsPerSecond);
-      const cpu = median(runs.map((r) => r.cpuMs));
+      const cpu = runs.map((r) => r.cpuPerEvent);
+      note(mode, { rate: median(rates), cpu: median(cpu) });
       say(
-        `| ${mode} | ${k(median(rates))} | ${range(rates, k)} | ${ratio(median(rates), base)} | ${(cpu / 1000).toFixed(2)} | ${ratio(cpu, baseCpu)} |`,
+        `| ${mode} | ${k(median(rates))} | ${range(rates, k)} | ${ratio(median(rates), base)} | ${us(median(cpu))} | ${range(cpu, us)} | ${ratio(median(cpu), baseCpu)} | ${median(runs.map((r) => r.bytesPerEvent)).toFixed(1)} |`,
       );
     }
     say();
     say(
-      `Noise: CPU steal ${(seen.steal * 100).toFixed(1)} %, machine busy ${(seen.busy * 100).toFixed(0)} % (this benchmark included), load ${seen.load.toFixed(2)}.`,
+      'An event is one event delivered to one client. Bytes per event: what the client read, chunked framing included (a write of several events is one chunk).',
     );
+    say(noiseLine(seen));
   }
 
+  save();
   if (scenarios.has('chart')) {
     const noise = measureNoise();
     for (const clients of chartClients) {
-      const count = Math.max(100, Math.min(settings.count, Math.floor(2_000_000 / clients)));
-      const results = await alternate(fanoutModes, 1, (mode) => fanout(mode, clients, count));
+      const count = Math.max(
+        Math.min(50, settings.count),
+        Math.min(2000, Math.floor(settings.chartEvents / clients)),
+      );
+      const results = await alternate(chartModes, settings.chartRounds, (mode) =>
+        fanout(mode, clients, count),
+      );
       for (const [mode, runs] of results) {
         const points = chart.get(mode) ?? [];
-        points.push({ clients, rate: median(runs.map((r) => r.eventsPerSecond)) });
+        points.push({
+          clients,
+          rate: median(runs.map((r) => r.eventsPerSecond)),
+          cpu: median(runs.map((r) => r.cpuPerEvent)),
+        });
         chart.set(mode, points);
       }
     }
     const seen = noise();
+    const columns = chartClients.map((c) => `${c.toLocaleString('en')} clients`).join(' | ');
+    const rule = `|---|${chartClients.map(() => '---').join('|')}|`;
+    const rounds =
+      settings.chartRounds === 1 ? 'one run each' : `medians of ${settings.chartRounds}`;
     say();
-    say('## Fan-out by number of clients (delivered events/s, one run each)');
+    say(`## Fan-out by number of clients: server CPU per delivered event, µs (${rounds})`);
     say();
-    say(`| server | ${chartClients.map((c) => `${c.toLocaleString('en')} clients`).join(' | ')} |`);
-    say(`|---|${chartClients.map(() => '---').join('|')}|`);
+    say(`| server | ${columns} |`);
+    say(rule);
+    for (const [mode, points] of chart)
+      say(`| ${mode} | ${points.map((p) => p.cpu.toFixed(2)).join(' | ')} |`);
+    say();
+    say(`## Fan-out by number of clients: delivered events/s (${rounds})`);
+    say();
+    say(`| server | ${columns} |`);
+    say(rule);
     for (const [mode, points] of chart)
       say(`| ${mode} | ${points.map((p) => k(p.rate)).join(' | ')} |`);
     say();
     say(
-      `Events per client: 2,000,000 / clients, between 100 and ${settings.count}. Noise: steal ${(seen.steal * 100).toFixed(1)} %, busy ${(seen.busy * 100).toFixed(0)} %.`,
+      `Events per client: ${settings.chartEvents.toLocaleString('en')} / clients, between ${Math.min(50, settings.count)} and 2,000. ${noiseLine(seen)}`,
     );
+    if (svgOut !== '') {
+      writeFileSync(svgOut, svgChart(chart));
+      console.log(`written: ${svgOut}`);
+    }
   }
 
+  save();
   if (scenarios.has('idle')) {
+    const noise = measureNoise();
     const results = await alternate(idleModes, Math.min(settings.rounds, 2), (mode) =>
       idleMemory(mode, settings.idle),
     );
+    const seen = noise();
     const base = median(results.get('naive') ?? []);
     // The fetch door beside the node door that serves the same stream.
     const nodeDoor: Record<string, string> = { fetch: 'sse', 'fetch-channel': 'channel' };
@@ -338,8 +444,10 @@ try {
     say();
     say('| server | RSS per connection | vs naive |');
     say('|---|---|---|');
-    for (const [mode, runs] of results)
+    for (const [mode, runs] of results) {
+      note(mode, { idle: median(runs) });
       say(`| ${mode} | ${(median(runs) / 1024).toFixed(1)} KB | ${ratio(median(runs), base)} |`);
+    }
     say();
     say('rx-sse runs with its defaults (a heartbeat every 15 s); the naive loop has none.');
     for (const [mode, node] of Object.entries(nodeDoor)) {
@@ -350,11 +458,14 @@ try {
         `The fetch door (${mode}: listener.fetch behind @hono/node-server) holds ${ratio(median(fetched), median(served))} the node door's (${node}) memory per stream.`,
       );
     }
+    say(noiseLine(seen));
   }
 
+  save();
   if (scenarios.has('latency')) {
-    const modes = ['naive', 'sse', 'channel', 'better-sse'];
-    const results = await alternate(modes, settings.latencyRounds, latency);
+    const noise = measureNoise();
+    const results = await alternate(latencyModes, settings.latencyRounds, latency);
+    const seen = noise();
     const base = median((results.get('naive') ?? []).map((r) => r.p99));
     say();
     say(
@@ -366,12 +477,16 @@ try {
     const ms = (n: number): string => n.toFixed(2);
     for (const [mode, runs] of results) {
       const p99 = runs.map((r) => r.p99);
+      note(mode, { p50: median(runs.map((r) => r.p50)), p99: median(p99) });
       say(
         `| ${mode} | ${ms(median(runs.map((r) => r.p50)))} | ${ms(median(p99))} | ${range(p99, ms)} | ${ratio(median(p99), base)} |`,
       );
     }
+    say();
+    say(noiseLine(seen));
   }
 
+  save();
   if (scenarios.has('redis')) {
     redis = await startRedis().catch(() => undefined);
     say();
@@ -380,25 +495,30 @@ try {
     } else {
       const { clients, count, rounds } = settings;
       const url = redis.url;
+      const noise = measureNoise();
       const results = await alternate(['channel', 'redis'], rounds, (mode) =>
         fanout(mode, clients, count, url),
       );
+      const seen = noise();
       const base = median((results.get('channel') ?? []).map((r) => r.eventsPerSecond));
       say(
         `## Redis channel against the in-memory channel (${clients.toLocaleString('en')} clients × ${count.toLocaleString('en')} events)`,
       );
       say();
-      say('| channel | delivered events/s | min–max | vs in-memory |');
-      say('|---|---|---|---|');
+      say('| channel | delivered events/s | min–max | vs in-memory | server CPU per event (µs) |');
+      say('|---|---|---|---|---|');
       for (const [mode, runs] of results) {
         const rates = runs.map((r) => r.eventsPerSecond);
         say(
-          `| ${mode} | ${k(median(rates))} | ${range(rates, k)} | ${ratio(median(rates), base)} |`,
+          `| ${mode} | ${k(median(rates))} | ${range(rates, k)} | ${ratio(median(rates), base)} | ${median(runs.map((r) => r.cpuPerEvent)).toFixed(2)} |`,
         );
       }
+      say();
+      say(noiseLine(seen));
     }
   }
 
+  save();
   if (scenarios.has('encode')) {
     const n = smoke ? 20_000 : 500_000;
     const text = 'x'.repeat(80);
@@ -432,62 +552,112 @@ try {
     for (const [name, runs] of results)
       say(`| ${name} | ${m(median(runs))} | ${range(runs, m)} | ${ratio(median(runs), base)} |`);
   }
+
+  save();
+  if (summary.size > 0) {
+    const cell = (n: number | undefined, show: (n: number) => string): string =>
+      n === undefined ? '–' : show(n);
+    say();
+    say('## Summary');
+    say();
+    say(
+      '| server | fan-out events/s | CPU per event (µs) | idle RSS per stream | latency p50 / p99 (ms) |',
+    );
+    say('|---|---|---|---|---|');
+    for (const [mode, f] of summary)
+      say(
+        `| ${label(mode)} | ${cell(f.rate, k)} | ${cell(f.cpu, (n) => n.toFixed(2))} | ${cell(f.idle, (n) => `${(n / 1024).toFixed(1)} KB`)} | ${f.p50 === undefined ? '–' : `${f.p50.toFixed(2)} / ${cell(f.p99, (n) => n.toFixed(2))}`} |`,
+      );
+  }
 } finally {
   await redis?.stop();
 }
 
-if (out !== '') {
-  mkdirSync(out, { recursive: true });
-  writeFileSync(`${out}/results.md`, `${report.join('\n')}\n`);
-  if (chart.size > 0) writeFileSync(`${out}/fanout.svg`, svgChart(chart));
-  console.log(`\nwritten: ${out}/results.md${chart.size > 0 ? `, ${out}/fanout.svg` : ''}`);
-}
+save();
+if (out !== '') console.log(`\nwritten: ${out}/results.md`);
 
-/** A line chart: delivered events/s against clients (log scale), one line per server. */
-function svgChart(series: Map<string, { clients: number; rate: number }[]>): string {
-  const width = 640;
-  const height = 360;
-  const pad = { left: 70, right: 130, top: 30, bottom: 45 };
-  const xs = [...new Set([...series.values()].flat().map((p) => p.clients))].sort((a, b) => a - b);
-  const top = Math.max(...[...series.values()].flat().map((p) => p.rate)) * 1.1;
+/**
+ * A line chart: delivered events per second of server CPU (what one core serves) against the
+ * number of clients, both on log scales, one line per server.
+ */
+function svgChart(series: Map<string, { clients: number; cpu: number }[]>): string {
+  const width = 720;
+  const height = 400;
+  const pad = { left: 70, right: 190, top: 48, bottom: 48 };
+  const all = [...series.values()].flat();
+  const xs = [...new Set(all.map((p) => p.clients))].sort((a, b) => a - b);
+  const perCpuSecond = (cpu: number): number => 1e6 / cpu;
+  const rates = all.map((p) => perCpuSecond(p.cpu)).filter(Number.isFinite);
+  const low = Math.floor(Math.log10(Math.min(...rates)));
+  const high = Math.ceil(Math.log10(Math.max(...rates)));
   const x = (clients: number): number =>
     pad.left +
     ((Math.log10(clients) - Math.log10(xs[0] ?? 1)) /
       (Math.log10(xs.at(-1) ?? 10) - Math.log10(xs[0] ?? 1) || 1)) *
       (width - pad.left - pad.right);
   const y = (rate: number): number =>
-    height - pad.bottom - (rate / top) * (height - pad.top - pad.bottom);
-  const colours = ['#888888', '#2b8a3e', '#1c7ed6', '#7048e8', '#e8590c', '#c92a2a'];
+    height -
+    pad.bottom -
+    ((Math.log10(rate) - low) / (high - low || 1)) * (height - pad.top - pad.bottom);
+  const short = (n: number): string =>
+    n >= 1e6 ? `${n / 1e6}M` : n >= 1e3 ? `${n / 1e3}k` : String(n);
+  // rx-sse in strong colours, the loop in grey, the peers in lighter ones.
+  const colours: Record<string, string> = {
+    naive: '#868e96',
+    joined: '#495057',
+    sse: '#1c7ed6',
+    channel: '#2b8a3e',
+    'better-sse': '#e8590c',
+    nest: '#c2255c',
+    hono: '#7048e8',
+  };
   const parts: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
     `<rect width="${width}" height="${height}" fill="white"/>`,
-    `<text x="${pad.left}" y="18" font-size="14">Fan-out: delivered events/s by number of clients</text>`,
+    `<text x="${pad.left}" y="20" font-size="15" font-weight="bold">SSE fan-out: events delivered per second of server CPU</text>`,
+    `<text x="${pad.left}" y="37" fill="#555">one shared stream to N clients, 100 B events, 10 per turn; higher is better (log scales)</text>`,
   ];
-  for (let i = 0; i <= 4; i++) {
-    const rate = (top / 4) * i;
-    parts.push(
-      `<line x1="${pad.left}" x2="${width - pad.right}" y1="${y(rate)}" y2="${y(rate)}" stroke="#eee"/>`,
-    );
-    parts.push(`<text x="${pad.left - 8}" y="${y(rate) + 4}" text-anchor="end">${k(rate)}</text>`);
+  for (let power = low; power <= high; power++) {
+    for (const step of [1, 2, 5]) {
+      const rate = step * 10 ** power;
+      if (Math.log10(rate) > high) continue;
+      const at = y(rate).toFixed(1);
+      parts.push(
+        `<line x1="${pad.left}" x2="${width - pad.right}" y1="${at}" y2="${at}" stroke="${step === 1 ? '#ddd' : '#f1f1f1'}"/>`,
+        `<text x="${pad.left - 8}" y="${(y(rate) + 4).toFixed(1)}" text-anchor="end" fill="#555">${short(rate)}</text>`,
+      );
+    }
   }
   for (const clients of xs) {
     parts.push(
-      `<text x="${x(clients)}" y="${height - pad.bottom + 18}" text-anchor="middle">${clients.toLocaleString('en')}</text>`,
+      `<text x="${x(clients).toFixed(1)}" y="${height - pad.bottom + 18}" text-anchor="middle" fill="#555">${clients.toLocaleString('en')}</text>`,
     );
   }
   parts.push(
-    `<text x="${(pad.left + width - pad.right) / 2}" y="${height - 8}" text-anchor="middle">clients</text>`,
+    `<text x="${(pad.left + width - pad.right) / 2}" y="${height - 10}" text-anchor="middle">clients</text>`,
   );
-  [...series.entries()].forEach(([mode, points], i) => {
-    const colour = colours[i % colours.length] ?? 'black';
-    const path = points.map((p) => `${x(p.clients).toFixed(1)},${y(p.rate).toFixed(1)}`).join(' ');
-    parts.push(`<polyline points="${path}" fill="none" stroke="${colour}" stroke-width="2"/>`);
+  // The legend in the order of the last point, top to bottom, as the lines end.
+  const order = [...series.entries()].sort(
+    ([, a], [, b]) => (a.at(-1)?.cpu ?? 0) - (b.at(-1)?.cpu ?? 0),
+  );
+  order.forEach(([mode, points], i) => {
+    const colour = colours[mode] ?? 'black';
+    const path = points
+      .map((p) => `${x(p.clients).toFixed(1)},${y(perCpuSecond(p.cpu)).toFixed(1)}`)
+      .join(' ');
+    const dash = mode === 'naive' || mode === 'joined' ? ' stroke-dasharray="6 4"' : '';
+    const strong = mode === 'sse' || mode === 'channel';
+    parts.push(
+      `<polyline points="${path}" fill="none" stroke="${colour}" stroke-width="${strong ? 3 : 2}"${dash}/>`,
+    );
     for (const p of points)
       parts.push(
-        `<circle cx="${x(p.clients).toFixed(1)}" cy="${y(p.rate).toFixed(1)}" r="3" fill="${colour}"/>`,
+        `<circle cx="${x(p.clients).toFixed(1)}" cy="${y(perCpuSecond(p.cpu)).toFixed(1)}" r="3" fill="${colour}"/>`,
       );
+    const legendY = pad.top + 20 * i + 10;
     parts.push(
-      `<text x="${width - pad.right + 10}" y="${pad.top + 18 * i + 10}" fill="${colour}">${mode}</text>`,
+      `<line x1="${width - pad.right + 14}" x2="${width - pad.right + 34}" y1="${legendY - 4}" y2="${legendY - 4}" stroke="${colour}" stroke-width="${strong ? 3 : 2}"${dash}/>`,
+      `<text x="${width - pad.right + 40}" y="${legendY}" fill="${colour}"${strong ? ' font-weight="bold"' : ''}>${label(mode)}</text>`,
     );
   });
   parts.push('</svg>');
