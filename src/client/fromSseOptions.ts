@@ -1,4 +1,4 @@
-import type { SseRequestInit } from './sseRequest.js';
+import type { SseRequestBody, SseRequestInit } from './sseRequest.js';
 
 /** One message received, as EventSource would dispatch it. */
 export interface SseMessage<T = string> {
@@ -31,7 +31,7 @@ export interface FromSseOptions<T = string> {
    * the call), a `Blob`, `URLSearchParams` or `FormData`. Not a plain object (see `json`), not a
    * `ReadableStream` (it could not be sent again), not with GET or HEAD. Defaults to none.
    */
-  body?: BodyInit | undefined;
+  body?: SseRequestBody | undefined;
   /**
    * A value to send as the first request's body, as JSON: `JSON.stringify(json)`, with
    * `Content-Type: application/json` unless `headers` names one. Not with `body`. Defaults to none.

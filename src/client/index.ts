@@ -12,7 +12,7 @@ export {
   type SseMessage,
   type SseReconnectContext,
 } from './fromSse.js';
-export type { SseRequestInit } from './sseRequest.js';
+export type { SseRequestBody, SseRequestInit } from './sseRequest.js';
 export {
   SseNotResumableError,
   SseReadTimeoutError,

@@ -1,6 +1,18 @@
 import { describe } from '../describe.js';
 import { headerValueProblem, utf8Bytes } from './headerValue.js';
 
+/**
+ * A body `fromSse` can send, and send again on a reconnection: what `fetch` takes as `BodyInit`
+ * but a `ReadableStream` (read once) — a string, bytes (an `ArrayBuffer` or a view of one), a
+ * `Blob`, `URLSearchParams` or `FormData`. Named here rather than as the DOM's `BodyInit`, so that
+ * a Node project without the `dom` lib type-checks rx-sse's declarations.
+ */
+export type SseRequestBody =
+  string | ArrayBuffer | ArrayBufferView | Blob | URLSearchParams | FormData;
+
+/** A body as it is sent: bytes copied into an `ArrayBuffer` of their own. */
+type SentBody = string | ArrayBuffer | Uint8Array<ArrayBuffer> | Blob | URLSearchParams | FormData;
+
 /** What a request `fromSse` makes may change: the first from its options, a later from `reconnect`. */
 export interface SseRequestInit {
   /** Where to send it: absolute, or relative to the first request's URL. */
@@ -13,7 +25,7 @@ export interface SseRequestInit {
    * The body: a string, bytes (an `ArrayBuffer` or a view of one), a `Blob`, `URLSearchParams` or
    * `FormData` — anything `fetch` can send again, so not a `ReadableStream`. Not with GET or HEAD.
    */
-  body?: BodyInit | undefined;
+  body?: SseRequestBody | undefined;
   /**
    * A value sent as JSON: the body becomes `JSON.stringify(json)`, and `Content-Type` is
    * `application/json` unless the headers name one. Not with `body`, GET or HEAD.
@@ -26,7 +38,7 @@ export interface SseRequest {
   url: URL;
   method: string;
   headers: Headers;
-  body: BodyInit | null;
+  body: SentBody | null;
 }
 
 /** The methods `fetch` uppercases whatever their case (Fetch standard, "normalize a method"). */
@@ -83,7 +95,7 @@ export function sseRequest(
     }
     headers.set(header, value);
   }
-  let sent: BodyInit | null = null;
+  let sent: SentBody | null = null;
   if (json !== undefined) {
     if (body !== undefined)
       throw new TypeError(`fromSse: ${name('body')} and ${name('json')} exclude each other`);
@@ -111,7 +123,7 @@ export function sseRequest(
 }
 
 /** `body` if `fetch` can send it as many times as asked, else a TypeError saying what to do. */
-function resendable(name: (part: string) => string, body: unknown): BodyInit {
+function resendable(name: (part: string) => string, body: unknown): SentBody {
   if (typeof body === 'string' || body instanceof URLSearchParams) return body;
   // Copied, so that bytes changed after the call do not change what a later attempt sends.
   if (body instanceof ArrayBuffer) return body.slice(0);
