@@ -56,7 +56,10 @@ export interface ServeOptions<C> extends WireOptions {
    * returns. Defaults to logging the error with `console.error` and sending the client nothing.
    */
   onError?: ErrorHook<C> | undefined;
-  /** Longest `Last-Event-ID` accepted from a client; longer ones count as absent. Defaults to `1024`. */
+  /**
+   * Longest `Last-Event-ID` accepted from a client, in characters (UTF-16 code units, as
+   * `string.length` counts); longer ones count as absent. Defaults to `1024`.
+   */
   maxLastEventIdLength?: number | undefined;
   /** Where the heartbeat sweep runs. Defaults to `asyncScheduler`. */
   scheduler?: SchedulerLike | undefined;
@@ -107,9 +110,10 @@ export interface SseOptions extends ServeOptions<SseContext> {
    * `req.socket.remoteAddress`; behind a proxy, derive it from a header your proxy sets (and that
    * clients cannot forge). A function that throws costs that request a `500`, never the process.
    * @param req The request.
-   * @returns The address to count the request by.
+   * @returns The address to count the request by; `undefined` counts it under one shared
+   *   unknown address.
    */
-  addressOf?: ((req: SseRequest) => string) | undefined;
+  addressOf?: ((req: SseRequest) => string | undefined) | undefined;
   /**
    * The address `maxConnectionsPerAddress` counts by on the fetch door, which has no socket:
    * `platform` is what the runtime passed to `listener.fetch` after the request — Bun's `server`
@@ -118,9 +122,11 @@ export interface SseOptions extends ServeOptions<SseContext> {
    * `listener.fetch` throws a `TypeError`.
    * @param request The request.
    * @param platform The runtime's second argument to `listener.fetch` (`undefined` if none).
-   * @returns The address to count the request by.
+   * @returns The address to count the request by; `undefined` (Bun's `requestIP()` may give
+   *   none) counts it under one shared unknown address, as the node door does for a socket without
+   *   a `remoteAddress`.
    */
-  fetchAddressOf?: ((request: Request, platform: unknown) => string) | undefined;
+  fetchAddressOf?: ((request: Request, platform: unknown) => string | undefined) | undefined;
   /** `Retry-After` (s) sent with a `503` for a limit or a shutdown. Defaults to `5`. */
   retryAfter?: number | undefined;
   /** Cross-origin access: see {@link CorsOptions}. Defaults to none (no CORS headers are sent). */

@@ -146,7 +146,10 @@ export interface SseStats {
   open: number;
   /** Streams opened since the listener was made. */
   opened: number;
-  /** Requests refused before a stream opened: an `HttpError`, a limit, shutdown, CORS. */
+  /**
+   * Requests refused before a stream opened: an `HttpError` (or a `500` for another error before
+   * the head), a limit, shutdown, CORS, a method not allowed (`405`).
+   */
   refused: number;
   /** Events written (queued for the client); heartbeats and the retry preamble not counted. */
   events: number;
@@ -156,6 +159,9 @@ export interface SseStats {
   dropped: number;
   /** Connections closed because the client fell more than `maxBufferedBytes` behind. */
   closedSlow: number;
-  /** Errors reported through `onError`. */
+  /**
+   * Errors: those reported through `onError`, and a `cors.origin`, `addressOf` or
+   * `fetchAddressOf` function that threw (logged, never passed to `onError`).
+   */
   errors: number;
 }

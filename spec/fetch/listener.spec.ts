@@ -381,6 +381,24 @@ describe('SseListener.fetch', function () {
       }
     });
 
+    it('should count requests it gives no address for (undefined) under one unknown address', async () => {
+      const listener = listen(() => NEVER, {
+        maxConnectionsPerAddress: 1,
+        fetchAddressOf: (_request, platform) => (platform as { ip?: string }).ip,
+      });
+      const first = await listener.fetch(get(), {});
+      expect(first.status).to.equal(200);
+      expect(await refusal(await listener.fetch(get(), {}))).to.deep.equal([
+        503,
+        '5',
+        'Too many connections',
+      ]);
+      const known = await listener.fetch(get(), { ip: '10.0.0.1' });
+      expect(known.status).to.equal(200);
+      await first.body!.cancel();
+      await known.body!.cancel();
+    });
+
     it('should answer 500 when it throws, and report it', async () => {
       const handler = sinon.spy((): Observable<SseEvent> => NEVER);
       const listener = listen(handler, {

@@ -44,8 +44,8 @@ export interface ListenerSettings extends Settings<SseContext> {
   maxBodyBytes: number;
   maxConnections: number;
   maxConnectionsPerAddress: number;
-  addressOf: (req: SseRequest) => string;
-  fetchAddressOf: ((request: Request, platform: unknown) => string) | undefined;
+  addressOf: (req: SseRequest) => string | undefined;
+  fetchAddressOf: ((request: Request, platform: unknown) => string | undefined) | undefined;
   retryAfter: number;
   cors: CorsPolicy | undefined;
   /** gzip settings, when the node door compresses for clients that accept it. */

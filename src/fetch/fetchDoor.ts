@@ -39,7 +39,7 @@ export function fetchDoor(admission: Admission): FetchDoor {
       if (cors !== undefined)
         allowed = cors.headersFor(request.headers.get('origin') ?? undefined, request);
       if (settings.fetchAddressOf !== undefined && admission.countsAddresses) {
-        address = settings.fetchAddressOf(request, platform);
+        address = settings.fetchAddressOf(request, platform) ?? '';
       }
     } catch (error) {
       // A user's callback that throws costs this request, never the process.

@@ -33,7 +33,7 @@ export function nodeDoor(admission: Admission): NodeDoor {
     let address = '';
     try {
       if (cors !== undefined) allowed = cors.headersFor(req.headers.origin, req);
-      if (admission.countsAddresses) address = addressOf(req);
+      if (admission.countsAddresses) address = addressOf(req) ?? '';
     } catch (error) {
       // A user's callback that throws costs this request, never the process.
       stats.errors++;
