@@ -46,6 +46,9 @@ export interface SseListener {
    * `lastEvent` if given, flushed and ended; nothing is written after. Resolves once every
    * response has finished, or after `timeout` ms, when the ones still flushing (to clients that
    * do not read) are destroyed. Then `server.close()` can finish. Calling it again is harmless.
+   * On the fetch door "finished" means the body is closed with every byte handed to the runtime,
+   * which may still be writing them: stop the runtime's server (`server.close()`, Bun's
+   * `server.stop()`, Deno's `server.shutdown()`) and let it finish before the process exits.
    *
    * @param options The last event to send, and how long to wait (ms). Defaults to none and `5000`.
    * @returns A promise that resolves (never rejects) once every response has ended.
