@@ -8,7 +8,8 @@ import { existsSync } from 'node:fs';
 const run = promisify(execFile);
 
 // The benchmark is not a test: this runs it at a smoke size (seconds), only to prove it still
-// works — every server mode starts, every client gets every event in order, the tables print.
+// works — every server mode starts (rx-sse's and every peer's: better-sse, NestJS, Hono), every
+// client gets every event in order, the tables print.
 describe('npm run bench (smoke size)', function () {
   this.timeout(180_000);
 
@@ -25,11 +26,25 @@ describe('npm run bench (smoke size)', function () {
       '## Idle: 50 open streams',
       '## Latency: 10 clients',
       '## Encoder',
+      '## Summary',
     ]) {
       expect(stdout, heading).to.contain(heading);
     }
-    for (const mode of ['naive', 'joined', 'sse', 'channel', 'better-sse']) {
+    // Each server delivered every event of the fan-out (the load client fails the run otherwise).
+    for (const mode of ['naive', 'joined', 'sse', 'channel', 'better-sse', 'nest', 'hono']) {
       expect(stdout, mode).to.match(new RegExp(`^\\| ${mode} \\| \\d+k \\|`, 'm'));
+    }
+    // Every server sends the same bytes per event as the naive loop, give or take the chunked
+    // framing of its writes; better-sse always adds `event:message\n` and drops the spaces after
+    // `id:` and `data:`, 12 bytes more.
+    const bytes = [...stdout.matchAll(/^\| ([\w-]+) \|(?: [^|]* \|){6} ([\d.]+) \|$/gm)].map(
+      ([, mode, perEvent]) => [mode, Number(perEvent)] as const,
+    );
+    expect(bytes.map(([mode]) => mode)).to.include.members(['naive', 'nest', 'hono', 'better-sse']);
+    const naive = bytes.find(([mode]) => mode === 'naive')?.[1] ?? NaN;
+    for (const [mode, perEvent] of bytes) {
+      const extra = mode === 'better-sse' ? 12 : 0;
+      expect(Math.abs(perEvent - naive - extra), `${mode}: ${perEvent} B per event`).to.be.below(8);
     }
     // With redis-server here (CI installs it) the Redis channel runs too.
     if (existsSync(redisServerPath)) expect(stdout).to.match(/^\| redis \| \d+k \|/m);
