@@ -12,6 +12,7 @@ import {
   type Scan,
 } from './support/markdown.js';
 import { runToEnd, serveOneEvent, type Program } from './support/runProgram.js';
+import { inMemoryProgram, repoCompilerOptions } from './support/snippets.js';
 
 const root = resolve(import.meta.dirname, '..');
 const fixtures = join(root, 'spec', 'fixtures', 'docs');
@@ -40,22 +41,6 @@ function shippedDocs(base: string): LinkTargets {
 
 const usesNest = (block: CodeBlock) => /(from|import)\s+['"]@nestjs\//.test(block.code);
 
-/** The repository's compiler options, as `npm run typecheck` uses them. */
-function repoOptions(): ts.CompilerOptions {
-  const config = ts.getParsedCommandLineOfConfigFile(
-    join(root, 'tsconfig.json'),
-    {},
-    {
-      ...ts.sys,
-      onUnRecoverableConfigFileDiagnostic: (d) => {
-        throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
-      },
-    },
-  );
-  if (config === undefined) throw new Error('tsconfig.json could not be read');
-  return { ...config.options, noEmit: true, allowJs: true, checkJs: true };
-}
-
 /**
  * Type-checks each block as a module of its own, placed inside the repository (never written), so
  * that `rx-sse` and its subpaths resolve through tsconfig.json's paths to src/ and the dev
@@ -71,7 +56,7 @@ function typeCheck(blocks: CodeBlock[]): Map<string, string[]> {
   const report = (file: string, message: string) => {
     problems.set(file, [...(problems.get(file) ?? []), message]);
   };
-  const options = repoOptions();
+  const options = { ...repoCompilerOptions(), allowJs: true, checkJs: true };
   const groups = [
     { blocks: blocks.filter((b) => !usesNest(b)), options },
     {
@@ -94,20 +79,10 @@ function typeCheck(blocks: CodeBlock[]): Map<string, string[]> {
         return [join(root, 'spec', '.docs-blocks', `${name}.${extension}`), block];
       }),
     );
-    // The blocks are served from memory; every other file is read from disk as usual.
-    const disk = ts.createCompilerHost(group.options);
-    const host: ts.CompilerHost = {
-      ...disk,
-      fileExists: (name) => files.has(name) || disk.fileExists(name),
-      readFile: (name) => files.get(name)?.code ?? disk.readFile(name),
-      getSourceFile: (name, language, ...rest) => {
-        const block = files.get(name);
-        return block !== undefined
-          ? ts.createSourceFile(name, block.code, language)
-          : disk.getSourceFile(name, language, ...rest);
-      },
-    };
-    const program = ts.createProgram([...files.keys()], group.options, host);
+    const program = inMemoryProgram(
+      new Map([...files].map(([path, block]) => [path, block.code])),
+      group.options,
+    );
     for (const d of [...program.getOptionsDiagnostics(), ...program.getGlobalDiagnostics()]) {
       report('', ts.flattenDiagnosticMessageText(d.messageText, '\n'));
     }

@@ -14,16 +14,8 @@ export interface SnippetDiagnostic {
   message: string;
 }
 
-/**
- * Type-checks each snippet as a `.ts` module of its own, in one program under the repository's
- * tsconfig.json, placed inside the repository (never written), so that `rx-sse` and its subpaths
- * resolve to src/ through tsconfig's paths and dev dependencies from node_modules, as a user's
- * imports would. Returns each snippet's diagnostics (syntactic and semantic), by name; the
- * program's own problems (options, globals) throw.
- */
-export function compileSnippets(
-  snippets: Readonly<Record<string, string>>,
-): Map<string, SnippetDiagnostic[]> {
+/** The repository's compiler options (tsconfig.json), as `npm run typecheck` uses them, no emit. */
+export function repoCompilerOptions(): ts.CompilerOptions {
   const config = ts.getParsedCommandLineOfConfigFile(
     join(root, 'tsconfig.json'),
     {},
@@ -35,27 +27,51 @@ export function compileSnippets(
     },
   );
   if (config === undefined) throw new Error('tsconfig.json could not be read');
-  const options = { ...config.options, noEmit: true };
+  return { ...config.options, noEmit: true };
+}
+
+/**
+ * A program of `sources` (absolute path to code), served from memory and never written, beside
+ * every other file read from disk as usual: placed inside the repository, `rx-sse` resolves to
+ * src/ through tsconfig's paths and dev dependencies resolve from node_modules.
+ */
+export function inMemoryProgram(
+  sources: ReadonlyMap<string, string>,
+  options: ts.CompilerOptions,
+): ts.Program {
+  const disk = ts.createCompilerHost(options);
+  const host: ts.CompilerHost = {
+    ...disk,
+    fileExists: (path) => sources.has(path) || disk.fileExists(path),
+    readFile: (path) => sources.get(path) ?? disk.readFile(path),
+    getSourceFile: (path, language, ...rest) => {
+      const code = sources.get(path);
+      return code !== undefined
+        ? ts.createSourceFile(path, code, language)
+        : disk.getSourceFile(path, language, ...rest);
+    },
+  };
+  return ts.createProgram([...sources.keys()], options, host);
+}
+
+/**
+ * Type-checks each snippet as a `.ts` module of its own, in one program under the repository's
+ * tsconfig.json (see {@link inMemoryProgram}). Returns each snippet's diagnostics (syntactic and
+ * semantic), by name; the program's own problems (options, globals) throw.
+ */
+export function compileSnippets(
+  snippets: Readonly<Record<string, string>>,
+): Map<string, SnippetDiagnostic[]> {
   const files = new Map(
     Object.entries(snippets).map(([name, code]) => [
       join(root, 'spec', '.snippets', `${name}.ts`),
       { name, code },
     ]),
   );
-  // The snippets are served from memory; every other file is read from disk as usual.
-  const disk = ts.createCompilerHost(options);
-  const host: ts.CompilerHost = {
-    ...disk,
-    fileExists: (path) => files.has(path) || disk.fileExists(path),
-    readFile: (path) => files.get(path)?.code ?? disk.readFile(path),
-    getSourceFile: (path, language, ...rest) => {
-      const snippet = files.get(path);
-      return snippet !== undefined
-        ? ts.createSourceFile(path, snippet.code, language)
-        : disk.getSourceFile(path, language, ...rest);
-    },
-  };
-  const program = ts.createProgram([...files.keys()], options, host);
+  const program = inMemoryProgram(
+    new Map([...files].map(([path, { code }]) => [path, code])),
+    repoCompilerOptions(),
+  );
   const global = [...program.getOptionsDiagnostics(), ...program.getGlobalDiagnostics()];
   if (global.length > 0) {
     const text = global.map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
