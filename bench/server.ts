@@ -303,7 +303,8 @@ function listen(attempt: number): void {
     listen(attempt + 1);
   };
   server.once('error', retry);
-  server.listen(port, '127.0.0.1', () => {
+  // The accept queue as deep as the system allows (net.core.somaxconn; node asks for 511).
+  server.listen({ port, host: '127.0.0.1', backlog: 4096 }, () => {
     server.off('error', retry);
     process.send?.({ cmd: 'ready', value: (server.address() as AddressInfo).port });
   });
