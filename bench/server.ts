@@ -293,23 +293,10 @@ server.keepAliveTimeout = 0;
 server.headersTimeout = 0;
 server.requestTimeout = 0;
 server.maxConnections = 100_000;
-// A port below Linux's ephemeral range (32768–60999), where the load client's ports come from: a
-// run opens and closes tens of thousands of connections, and a server given a port that was a
-// client's a moment ago meets that port's connections still in TIME_WAIT, which reset new ones.
-function listen(attempt: number): void {
-  const port = 10_000 + Math.floor(Math.random() * 22_000);
-  const retry = (error: NodeJS.ErrnoException): void => {
-    if (error.code !== 'EADDRINUSE' || attempt > 20) throw error;
-    listen(attempt + 1);
-  };
-  server.once('error', retry);
-  // The accept queue as deep as the system allows (net.core.somaxconn; node asks for 511).
-  server.listen({ port, host: '127.0.0.1', backlog: 4096 }, () => {
-    server.off('error', retry);
-    process.send?.({ cmd: 'ready', value: (server.address() as AddressInfo).port });
-  });
-}
-listen(0);
+// The accept queue as deep as the system allows (net.core.somaxconn; node asks for 511).
+server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, () => {
+  process.send?.({ cmd: 'ready', value: (server.address() as AddressInfo).port });
+});
 
 interface Command {
   cmd: string;
