@@ -254,7 +254,7 @@ describe('hardening', function () {
     expect(t.logged.callCount).to.equal(2);
   });
 
-  it('should let server.close() finish at once after close(), with keep-alive clients, in the README order', async () => {
+  it('should let server.close() finish at once after close(), with keep-alive clients, in the order docs/production.md gives', async () => {
     const listener = sse(() => NEVER);
     t.server = await startServer(listener);
     const agent = new Agent({ keepAlive: true });

@@ -5,7 +5,7 @@ import { encode, type SseContext, type SseEvent } from 'rx-sse';
 import { heartbeatFrame, testContext, toFrames } from 'rx-sse/testing';
 import type { Observable } from 'rxjs';
 
-// The README's marble example, as a user would write it.
+// The marble example of docs/testing.md, as a user would write it.
 function counter(ctx: SseContext): Observable<SseEvent> {
   const first = ctx.lastEventId === undefined ? 0 : Number(ctx.lastEventId) + 1;
   return interval(1000).pipe(

@@ -1,5 +1,5 @@
 // What goes wrong when rx-sse is wired into a framework the obvious way, and what the frameworks
-// do around a stream: each test pins a caveat the README states, so that a framework release that
+// do around a stream: each test pins a caveat docs/frameworks.md states, so that a framework release that
 // changes it shows up here.
 import { expect } from 'chai';
 import express, { type NextFunction, type Request, type Response } from 'express';
