@@ -3,6 +3,10 @@
 //   argv[2]: the mode — how the same broadcast reaches the same clients:
 //     naive       a Set of responses, one preformatted write per event per client
 //     joined      the same, but each turn's frames appended to one string, written once per client
+//     unchunked   the joined loop without chunked framing: `Connection: close` and node's chunked
+//                 encoding off, so the body is delimited by the connection's end (valid HTTP/1.1,
+//                 RFC 9112 §6.3) and each write goes to the socket as it is — the ceiling's cost of
+//                 framing
 //     sse         rx-sse's sse(), every client subscribed to one shared Subject
 //     channel     rx-sse's in-memory channel, through sse()
 //     redis       rx-sse's Redis channel, through sse()   (argv[3]: the Redis URL)
@@ -68,7 +72,7 @@ function idOf(i: number): string {
   return `${idTime}-${i}`;
 }
 
-function rawLoop(joined: boolean): Mode {
+function rawLoop(joined: boolean, chunked = true): Mode {
   const clients = new Set<ServerResponse>();
   let pending = '';
   const flush = (): void => {
@@ -78,7 +82,11 @@ function rawLoop(joined: boolean): Mode {
   };
   return {
     listener(req, res) {
-      res.writeHead(200, head);
+      if (chunked) res.writeHead(200, head);
+      else {
+        res.useChunkedEncodingByDefault = false;
+        res.writeHead(200, { ...head, Connection: 'close' });
+      }
       res.flushHeaders();
       clients.add(res);
       req.on('close', () => clients.delete(res));
@@ -250,6 +258,8 @@ async function pick(): Promise<Mode> {
       return rawLoop(false);
     case 'joined':
       return rawLoop(true);
+    case 'unchunked':
+      return rawLoop(true, false);
     case 'sse':
       return sseSubject('node');
     case 'fetch':

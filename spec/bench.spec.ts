@@ -31,13 +31,22 @@ describe('npm run bench (smoke size)', function () {
       expect(stdout, heading).to.contain(heading);
     }
     // Each server delivered every event of the fan-out (the load client fails the run otherwise).
-    for (const mode of ['naive', 'joined', 'sse', 'channel', 'better-sse', 'nest', 'hono']) {
+    for (const mode of [
+      'naive',
+      'joined',
+      'unchunked',
+      'sse',
+      'channel',
+      'better-sse',
+      'nest',
+      'hono',
+    ]) {
       expect(stdout, mode).to.match(new RegExp(`^\\| ${mode} \\| \\d+k \\|`, 'm'));
     }
     // Every server sends the same bytes per event as the naive loop, give or take the chunked
     // framing of its writes; better-sse always adds `event:message\n` and drops the spaces after
     // `id:` and `data:`, 12 bytes more.
-    const bytes = [...stdout.matchAll(/^\| ([\w-]+) \|(?: [^|]* \|){6} ([\d.]+) \|$/gm)].map(
+    const bytes = [...stdout.matchAll(/^\| ([\w-]+) \|(?: [^|]* \|){7} ([\d.]+) \|$/gm)].map(
       ([, mode, perEvent]) => [mode, Number(perEvent)] as const,
     );
     expect(bytes.map(([mode]) => mode)).to.include.members(['naive', 'nest', 'hono', 'better-sse']);
