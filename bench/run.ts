@@ -220,6 +220,11 @@ interface FanoutRun {
   cpuPerEvent: number;
   /** Bytes read per delivered event, chunked framing included. */
   bytesPerEvent: number;
+  /**
+   * The load client's CPU (this process: its reads and parsing) as a share of the run's wall
+   * time, 0–1 per core: near 1, the client, not the server, sets the pace of events/s.
+   */
+  clientBusy: number;
 }
 
 async function fanout(
@@ -234,9 +239,11 @@ async function fanout(
     await waitForSubscribers(server, load, clients);
     load.reset();
     const started = process.hrtime.bigint();
+    const clientCpu = process.cpuUsage();
     await server.ask('publish', { count, size: settings.size, perTick: settings.perTick });
     await load.done;
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const { user, system } = process.cpuUsage(clientCpu);
     const cpuMs = (await server.ask('cpu')) as number;
     const delivered = clients * count;
     return {
@@ -244,6 +251,7 @@ async function fanout(
       cpuMs,
       cpuPerEvent: (cpuMs * 1000) / delivered,
       bytesPerEvent: load.bytes / delivered,
+      clientBusy: (user + system) / 1e6 / seconds,
     };
   } finally {
     load.close();
@@ -370,21 +378,21 @@ try {
     );
     say();
     say(
-      '| server | delivered events/s | min–max | vs naive | server CPU per event (µs) | min–max | CPU vs naive | CPU vs joined | bytes per event |',
+      '| server | delivered events/s | min–max | vs naive | server CPU per event (µs) | min–max | CPU vs naive | CPU vs joined | load client busy | bytes per event |',
     );
-    say('|---|---|---|---|---|---|---|---|---|');
+    say('|---|---|---|---|---|---|---|---|---|---|');
     const us = (n: number): string => n.toFixed(2);
     for (const [mode, runs] of results) {
       const rates = runs.map((r) => r.eventsPerSecond);
       const cpu = runs.map((r) => r.cpuPerEvent);
       note(mode, { rate: median(rates), cpu: median(cpu) });
       say(
-        `| ${mode} | ${k(median(rates))} | ${range(rates, k)} | ${ratio(median(rates), base)} | ${us(median(cpu))} | ${range(cpu, us)} | ${ratio(median(cpu), baseCpu)} | ${ratio(median(cpu), joinedCpu)} | ${median(runs.map((r) => r.bytesPerEvent)).toFixed(1)} |`,
+        `| ${mode} | ${k(median(rates))} | ${range(rates, k)} | ${ratio(median(rates), base)} | ${us(median(cpu))} | ${range(cpu, us)} | ${ratio(median(cpu), baseCpu)} | ${ratio(median(cpu), joinedCpu)} | ${(median(runs.map((r) => r.clientBusy)) * 100).toFixed(0)} % | ${median(runs.map((r) => r.bytesPerEvent)).toFixed(1)} |`,
       );
     }
     say();
     say(
-      'An event is one event delivered to one client. Bytes per event: what the client read, chunked framing included (a write of several events is one chunk).',
+      'An event is one event delivered to one client. Bytes per event: what the client read, chunked framing included (a write of several events is one chunk). Load client busy: the CPU of the process reading every connection, as a share of one core over the run; near 100 % the client sets the pace of events/s, and server CPU per event is the figure that compares servers.',
     );
     say(noiseLine(seen));
   }

@@ -46,7 +46,7 @@ describe('npm run bench (smoke size)', function () {
     // Every server sends the same bytes per event as the naive loop, give or take the chunked
     // framing of its writes; better-sse always adds `event:message\n` and drops the spaces after
     // `id:` and `data:`, 12 bytes more.
-    const bytes = [...stdout.matchAll(/^\| ([\w-]+) \|(?: [^|]* \|){7} ([\d.]+) \|$/gm)].map(
+    const bytes = [...stdout.matchAll(/^\| ([\w-]+) \|(?: [^|]* \|){8} ([\d.]+) \|$/gm)].map(
       ([, mode, perEvent]) => [mode, Number(perEvent)] as const,
     );
     expect(bytes.map(([mode]) => mode)).to.include.members(['naive', 'nest', 'hono', 'better-sse']);
