@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
 import { fromSse, SseResponseError } from 'rx-sse/client';
 import { useFixture } from '../support/fixture.js';
@@ -20,6 +20,16 @@ async function see(req: IncomingMessage): Promise<Seen> {
   req.setEncoding('utf8');
   for await (const chunk of req) body += chunk as string;
   return { method: req.method, url: req.url, headers: req.headers, body };
+}
+
+/** A server that records each request in `seen`, body read whole, then sends one `data: ok`. */
+function recordThenOk(seen: Seen[]): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    void see(req).then((request) => {
+      seen.push(request);
+      res.writeHead(200, { 'Content-Type': 'text/event-stream' }).end('data: ok\n\n');
+    });
+  };
 }
 
 class ApiError extends Error {
@@ -83,12 +93,7 @@ describe('fromSse: the request (method, body, json, fetch, validate)', function 
   ] as const) {
     it(`should send ${what} as the body, as fetch does`, async () => {
       const seen: Seen[] = [];
-      t.server = await startServer((req, res) => {
-        void see(req).then((request) => {
-          seen.push(request);
-          res.writeHead(200, { 'Content-Type': 'text/event-stream' }).end('data: ok\n\n');
-        });
-      });
+      t.server = await startServer(recordThenOk(seen));
       const { data } = await outcome(
         fromSse(t.server.origin, { method: 'PUT', body, retry: 1, maxReconnects: 0 }),
       );
@@ -100,12 +105,7 @@ describe('fromSse: the request (method, body, json, fetch, validate)', function 
 
   it('should send the bytes given at the call, even when they change after it', async () => {
     const seen: Seen[] = [];
-    t.server = await startServer((req, res) => {
-      void see(req).then((request) => {
-        seen.push(request);
-        res.writeHead(200, { 'Content-Type': 'text/event-stream' }).end('data: ok\n\n');
-      });
-    });
+    t.server = await startServer(recordThenOk(seen));
     const bytes = new TextEncoder().encode('before');
     const stream = fromSse(t.server.origin, { method: 'POST', body: bytes });
     bytes.set(new TextEncoder().encode('after!'));
@@ -318,12 +318,7 @@ describe('fromSse: the request (method, body, json, fetch, validate)', function 
 
   it('should keep an Accept that names text/event-stream among others, and replace any other', async () => {
     const seen: Seen[] = [];
-    t.server = await startServer((req, res) => {
-      void see(req).then((request) => {
-        seen.push(request);
-        res.writeHead(200, { 'Content-Type': 'text/event-stream' }).end('data: ok\n\n');
-      });
-    });
+    t.server = await startServer(recordThenOk(seen));
     for (const accept of [
       'application/json, text/event-stream',
       'text/event-stream;q=0.9, */*;q=0.1',
@@ -343,12 +338,7 @@ describe('fromSse: the request (method, body, json, fetch, validate)', function 
 
   it('should take a method in any case, sending the standard ones uppercased, as fetch does', async () => {
     const seen: Seen[] = [];
-    t.server = await startServer((req, res) => {
-      void see(req).then((request) => {
-        seen.push(request);
-        res.writeHead(200, { 'Content-Type': 'text/event-stream' }).end('data: ok\n\n');
-      });
-    });
+    t.server = await startServer(recordThenOk(seen));
     for (const method of ['delete', 'PATCH']) {
       await lastValueFrom(
         fromSse(t.server.origin, { method, maxReconnects: 0 }).pipe(take(1), toArray()),
