@@ -10,7 +10,7 @@ import { askOnError, callHook, lastFrame, logError } from './report.js';
 import { settle } from './settle.js';
 import type { Sink, SinkOwner } from './sink.js';
 import { Intake, probe, subscribeTo, type IntakeTarget } from './subscribers.js';
-import { Writer } from './writer.js';
+import { Writer, type WriterOwner } from './writer.js';
 
 type State = 'pending' | 'subscribing' | 'head' | 'open' | 'done';
 
@@ -24,7 +24,7 @@ type State = 'pending' | 'subscribing' | 'head' | 'open' | 'done';
  * emissions are only queued, so an error then can still be a status; `open` once the head is out;
  * `done` after the teardown, which runs once whatever ends the request.
  */
-export class Stream<C> implements LiveStream, SinkOwner, IntakeTarget {
+export class Stream<C> implements LiveStream, SinkOwner, IntakeTarget, WriterOwner {
   readonly #sink: Sink;
   readonly #request: StreamRequest<C>;
   readonly #config: StreamConfig<C>;
@@ -44,9 +44,7 @@ export class Stream<C> implements LiveStream, SinkOwner, IntakeTarget {
     this.#request = request;
     this.#config = config;
     this.#release = release;
-    this.#writer = new Writer(sink, config.limits, config.stats, () => {
-      this.#tooSlow();
-    });
+    this.#writer = new Writer(sink, config.limits, config.stats, this);
   }
 
   /** Calls the handler and serves what it returns. The sink is listened to first. */
@@ -107,6 +105,12 @@ export class Stream<C> implements LiveStream, SinkOwner, IntakeTarget {
 
   left(): void {
     this.#finish('client', { how: 'drop' });
+  }
+
+  tooSlow(): void {
+    if (this.#state === 'done') return;
+    this.#config.stats.closedSlow++;
+    this.#finish('slow', { how: 'drop' });
   }
 
   /** An event of the stream: encoded (a lookup, for a channel's) and queued. */
@@ -237,12 +241,6 @@ export class Stream<C> implements LiveStream, SinkOwner, IntakeTarget {
     if (!refusal) this.#report(error);
     this.#config.stats.refused++;
     this.#finish('error', { how: 'refuse', error });
-  }
-
-  #tooSlow(): void {
-    if (this.#state === 'done') return;
-    this.#config.stats.closedSlow++;
-    this.#finish('slow', { how: 'drop' });
   }
 
   /**

@@ -4,6 +4,12 @@ import { Join } from './join.js';
 import { logError } from './report.js';
 import type { Sink } from './sink.js';
 
+/** What a {@link Writer} tells the stream it writes for. */
+export interface WriterOwner {
+  /** The client fell past `maxBufferedBytes` under the `close` policy: it is to be cut. */
+  tooSlow(): void;
+}
+
 /** How much one client may fall behind, and what then. */
 export interface WriterLimits {
   maxBufferedBytes: number;
@@ -28,7 +34,7 @@ export class Writer {
   readonly #sink: Sink;
   readonly #limits: WriterLimits;
   readonly #stats: SseStats;
-  readonly #onTooSlow: () => void;
+  readonly #owner: WriterOwner;
   #pending = '';
   /**
    * What `#pending` was made from, by identity: its one frame, or the {@link Join} that made it
@@ -53,17 +59,44 @@ export class Writer {
   #done = false;
   /** The sink said "wait": frames stay in `#pending` until it drains. */
   #blocked = false;
-  // The one callback the microtask queue needs, made once per stream.
-  readonly #flushNow = (): void => {
-    this.#flush();
+
+  /**
+   * The writers with frames to write at the end of this turn, in the order their first frame
+   * came, and one microtask that writes them all: not a microtask (and a callback kept for it)
+   * per writer.
+   */
+  static #due: Writer[] = [];
+
+  static readonly #flushDue = (): void => {
+    const due = Writer.#due;
+    // A writer due again while these are written (a write from a sink's callback) waits for the
+    // next microtask, still in this turn.
+    Writer.#due = [];
+    let next = 0;
+    try {
+      for (const writer of due) {
+        next++;
+        writer.#flush();
+      }
+    } finally {
+      // One that threw (an uncaught exception, as from any microtask) keeps no other waiting.
+      for (; next < due.length; next++) {
+        const writer = due[next];
+        if (writer !== undefined) Writer.#enqueue(writer);
+      }
+    }
   };
 
-  /** `onTooSlow`: the client fell past the bound under the `close` policy; it is to be cut. */
-  constructor(sink: Sink, limits: WriterLimits, stats: SseStats, onTooSlow: () => void) {
+  static #enqueue(writer: Writer): void {
+    if (Writer.#due.push(writer) === 1) queueMicrotask(Writer.#flushDue);
+  }
+
+  /** `owner.tooSlow()`: the client fell past the bound under the `close` policy; it is to be cut. */
+  constructor(sink: Sink, limits: WriterLimits, stats: SseStats, owner: WriterOwner) {
     this.#sink = sink;
     this.#limits = limits;
     this.#stats = stats;
-    this.#onTooSlow = onTooSlow;
+    this.#owner = owner;
   }
 
   /**
@@ -89,7 +122,7 @@ export class Writer {
         if (event) this.#stats.dropped++;
         this.#skipping = true;
         this.#schedule();
-      } else this.#onTooSlow();
+      } else this.#owner.tooSlow();
       return;
     }
     this.#keep(frame, shared, bytes);
@@ -107,7 +140,7 @@ export class Writer {
   #schedule(): void {
     if (this.#opened && !this.#blocked && !this.#scheduled) {
       this.#scheduled = true;
-      queueMicrotask(this.#flushNow);
+      Writer.#enqueue(this);
     }
   }
 

@@ -42,13 +42,12 @@ export class NodeSink implements Sink, StreamRequest<SseContext> {
   /** Where bytes are written: the response, or a gzip stream piped to it (from `open`). */
   #out: Writable;
   #gzip: Gzip | undefined;
-  // The two callbacks node's events need, made once per stream.
+  // The callback of 'close', made once per stream; 'drain''s only for a stream that had to wait
+  // (an open stream's memory is mostly the objects and closures it is made of).
   readonly #onClose = (): void => {
     this.#owner?.left();
   };
-  readonly #onDrain = (): void => {
-    this.#owner?.drained();
-  };
+  #onDrain: (() => void) | undefined;
 
   constructor(req: SseRequest, res: SseResponse, settings: NodeSinkSettings) {
     this.#req = req;
@@ -88,7 +87,6 @@ export class NodeSink implements Sink, StreamRequest<SseContext> {
     // A write racing a departing client fails with EPIPE or ECONNRESET: a normal ending, not an
     // error. The listener stays for the response's life, since such an error can come after end().
     res.on('error', ignoreDeparture);
-    res.on('drain', this.#onDrain);
   }
 
   owed(): number {
@@ -118,18 +116,26 @@ export class NodeSink implements Sink, StreamRequest<SseContext> {
         logError(error);
         res.destroy();
       });
-      res.off('drain', this.#onDrain);
-      compressor.on('drain', this.#onDrain);
       compressor.pipe(res);
       this.#out = compressor;
     }
-    if (first !== '') return this.#out.write(first);
+    if (first !== '') return this.write(first);
     res.flushHeaders();
     return true;
   }
 
   write(chunk: string): boolean {
-    return this.#out.write(chunk);
+    const out = this.#out;
+    if (out.write(chunk)) return true;
+    // The engine writes nothing more until told: one 'drain' listener at a time.
+    if (this.#onDrain === undefined) {
+      this.#onDrain = (): void => {
+        this.#onDrain = undefined;
+        this.#owner?.drained();
+      };
+      out.once('drain', this.#onDrain);
+    }
+    return false;
   }
 
   end(hangUp: boolean): void {
@@ -181,7 +187,8 @@ export class NodeSink implements Sink, StreamRequest<SseContext> {
   #detach(): void {
     this.#owner = undefined;
     this.#res.off('close', this.#onClose);
-    this.#out.off('drain', this.#onDrain);
+    if (this.#onDrain !== undefined) this.#out.off('drain', this.#onDrain);
+    this.#onDrain = undefined;
   }
 }
 
