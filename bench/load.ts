@@ -11,16 +11,23 @@ export interface LoadOptions {
 }
 
 export interface Load {
-  /** Resolves when every connection has received `count` events, or rejects on a gap. */
-  done: Promise<void>;
+  /**
+   * Resolves when every connection has received `count` events since the last {@link reset}, or
+   * rejects on a gap.
+   */
+  readonly done: Promise<void>;
   /** Next event number each connection waits for. */
   next: Int32Array;
-  /** Delivery latencies in ms (with `latency`). */
-  latencies: number[];
+  /** Delivery latencies in ms (with `latency`), since the last {@link reset}. */
+  readonly latencies: number[];
   /** Bytes read from every connection since the last reset (chunked framing included). */
   readonly bytes: number;
-  /** Resets every connection's counter: what came before (the head, a retry) does not count. */
-  reset(): void;
+  /**
+   * Starts over: every connection waits for event 0 again, and `done`, `bytes` and `latencies`
+   * count from here, for `count` more events each (the same number as before, if not given). What
+   * came before (the head, a retry, a warm-up) does not count.
+   */
+  reset(count?: number): void;
   close(): void;
 }
 
@@ -30,16 +37,21 @@ export interface Load {
  * data: heartbeats, the retry preamble).
  */
 export function openLoad(port: number, clients: number, options: LoadOptions): Load {
-  const { count, latency = false } = options;
+  const { latency = false } = options;
+  let count = options.count;
   const sockets: Socket[] = [];
   const next = new Int32Array(clients);
   const latencies: number[] = [];
   let complete = 0;
   let bytes = 0;
   let settle!: { resolve: () => void; reject: (error: Error) => void };
-  const done = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
-  // A failure may come before anyone awaits `done`: it is reported when they do.
-  done.catch(() => undefined);
+  const arm = (): Promise<void> => {
+    const promise = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+    // A failure may come before anyone awaits `done`: it is reported when they do.
+    promise.catch(() => undefined);
+    return promise;
+  };
+  let done = arm();
   for (let c = 0; c < clients; c++) {
     const socket = connect(port, '127.0.0.1');
     let rest = '';
@@ -84,16 +96,21 @@ export function openLoad(port: number, clients: number, options: LoadOptions): L
     sockets.push(socket);
   }
   return {
-    done,
+    get done() {
+      return done;
+    },
     next,
     latencies,
     get bytes() {
       return bytes;
     },
-    reset() {
+    reset(events = count) {
+      count = events;
       next.fill(0);
       complete = 0;
       bytes = 0;
+      latencies.length = 0;
+      done = arm();
     },
     close() {
       for (const socket of sockets) socket.destroy();

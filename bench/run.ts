@@ -47,11 +47,13 @@ const settings = {
   idle: num('idle', 10_000, 50),
   // Below what the slowest peer sustains here (5,000 deliveries/s), so that the figures are of
   // latency, not of a backlog.
-  latencyClients: num('latencyClients', 100, 10),
+  latencyClients: num('latencyClients', 200, 10),
   // The tail is the noisiest figure on a shared machine: more runs for its median.
   latencyRounds: num('latencyRounds', 3, 1),
-  rate: num('rate', 50, 100),
+  rate: num('rate', 100, 100),
   seconds: num('seconds', 5, 1),
+  // Seconds of events at the same rate before the measured ones (not counted).
+  warmup: num('warmup', 1, 0.2),
   // Deliveries (clients × events) per point of the chart: the events per client follow from it.
   chartEvents: num('chartEvents', 200_000, 1000),
   chartRounds: num('chartRounds', 1, 1),
@@ -289,9 +291,21 @@ async function latency(mode: string): Promise<{ p50: number; p99: number }> {
   const load = openLoad(server.port, settings.latencyClients, { count, latency: true });
   try {
     await waitForSubscribers(server, load, settings.latencyClients);
-    load.reset();
-    await server.ask('publish', { count, size: settings.size, perTick: 1, rate: settings.rate });
-    await load.done;
+    const paced = async (events: number): Promise<void> => {
+      load.reset(events);
+      await server.ask('publish', {
+        count: events,
+        size: settings.size,
+        perTick: 1,
+        rate: settings.rate,
+      });
+      await load.done;
+    };
+    // A warm-up at the same rate first, not counted: a fresh process compiles its code as the
+    // first events go (the first few dozen took up to 20 ms here, for every server), and those
+    // would be the whole of the tail.
+    if (settings.warmup > 0) await paced(Math.ceil(settings.rate * settings.warmup));
+    await paced(count);
     const sorted = [...load.latencies].sort((a, b) => a - b);
     const at = (q: number): number =>
       sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
