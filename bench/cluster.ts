@@ -12,6 +12,7 @@
 //   npm run bench:cluster -- smoke      seconds: proves it works (spec/benchCluster.spec.ts)
 //   npm run bench:cluster -- scenarios=scale,many,resumable out=bench/results (out= empty: not
 //                                       written) timeout=1200 (s: the whole run, then it fails)
+//                                       profile=<dir> (a CPU profile of each server process)
 //
 // scale: 2 and 4 server processes on ONE Redis channel (one XREAD reader each), the clients spread
 //   evenly over them, a publisher (its own Redis connection and channel, in this process) sending
@@ -29,13 +30,13 @@
 //   longest silence over `hold` s, and how far past the period it went); then `events` events at
 //   `eventRate`/s that every connection must receive, in order, exactly once.
 //     streams=100000  servers=7  loads=7  heartbeat=5000  hold=20  events=5  eventRate=1
-// resumable: `answers` concurrent resumable answers over 2 server processes sharing one Redis
+// resumable: 100 to 1,000 concurrent resumable answers over 2 server processes sharing one Redis
 //   (`createRedisResumableStreams`), each POSTed to one process and producing `tokens` tokens at
 //   `tokenRate`/s; half of them are dropped after `switchAt` tokens and read on from the other
 //   process with their Last-Event-ID. Tokens delivered/s, p50/p99 latency of live tokens, Redis's
 //   CPU per token, Redis connections per process (one reader per process, not per answer), every
 //   token delivered in order.
-//     answers=1000  tokens=50  tokenRate=10  switchAt=10
+//     answers=100,300,1000 (a row each)  tokens=50  tokenRate=10  switchAt=10
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -75,7 +76,7 @@ const settings = {
   hold: num('hold', 20, 2),
   events: num('events', 5, 5),
   eventRate: num('eventRate', 1, 10),
-  answers: num('answers', 1000, 20),
+  answers: list('answers', '100,300,1000', '20'),
   tokens: num('tokens', 50, 20),
   tokenRate: num('tokenRate', 10, 20),
   switchAt: num('switchAt', 10, 3),
@@ -117,6 +118,10 @@ async function start(script: string, argv: string[], what: string): Promise<Chil
       'tsx',
       '--expose-gc',
       ...process.execArgv.filter((arg) => arg.startsWith('--conditions')),
+      // profile=<dir>: each server writes a CPU profile there (open it in Chrome's DevTools).
+      ...(args['profile'] === undefined || !script.includes('Server')
+        ? []
+        : ['--cpu-prof', `--cpu-prof-dir=${args['profile']}`]),
     ],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -604,9 +609,14 @@ interface ResumableRun {
   seconds: number;
 }
 
-async function resumable(redis: TestRedis, info: RedisClientType): Promise<ResumableRun> {
-  const { answers, tokens, tokenRate, switchAt } = settings;
-  const servers = await startServers(2, 'resumable', redis.url, 'bench:cluster:answer');
+async function resumable(
+  redis: TestRedis,
+  info: RedisClientType,
+  answers: number,
+): Promise<ResumableRun> {
+  const { tokens, tokenRate, switchAt } = settings;
+  const prefix = `bench:cluster:answer:${answers}`;
+  const servers = await startServers(2, 'resumable', redis.url, prefix);
   const loads: Child[] = [];
   try {
     loads.push(await start('./clusterLoad.ts', [], 'load process 0'));
@@ -818,22 +828,30 @@ try {
 
   if (scenarios.has('resumable')) {
     const noise = measureNoise();
-    const run = await resumable(redis, info);
+    const runs: ResumableRun[] = [];
+    for (const answers of settings.answers) {
+      runs.push(await resumable(redis, info, answers));
+      process.stdout.write('.');
+    }
+    process.stdout.write('\n');
+    const { tokens, tokenRate, switchAt } = settings;
     say();
     say(
-      `## Resumable answers over 2 processes on one Redis: ${n(run.answers)} concurrent answers × ${settings.tokens} tokens at ${settings.tokenRate}/s`,
+      `## Resumable answers over 2 processes on one Redis: concurrent answers × ${tokens} tokens at ${tokenRate}/s`,
     );
     say();
     say(
-      '| answers | resumed on the other process | tokens delivered/s | p50 (ms) | p99 (ms) | Redis CPU per token (µs) | server CPU per token (µs) | Redis connections per server process | XREAD readers |',
+      '| answers | resumed on the other process | tokens delivered/s | p50 (ms) | p99 (ms) | Redis CPU per token (µs) | server CPU per token (µs) | Redis connections per server process | XREAD readers | tokens replayed on resume | run (s) |',
     );
-    say('|---|---|---|---|---|---|---|---|---|');
-    say(
-      `| ${n(run.answers)} | ${n(run.resumed)} | ${k(run.tokensPerSecond)} | ${ms(run.p50)} | ${ms(run.p99)} | ${run.redisCpuPerToken.toFixed(1)} | ${run.serverCpuPerToken.toFixed(1)} | ${run.connectionsEach} | ${run.readers} |`,
-    );
+    say('|---|---|---|---|---|---|---|---|---|---|---|');
+    for (const run of runs) {
+      say(
+        `| ${n(run.answers)} | ${n(run.resumed)} | ${k(run.tokensPerSecond)} | ${ms(run.p50)} | ${ms(run.p99)} | ${run.redisCpuPerToken.toFixed(1)} | ${run.serverCpuPerToken.toFixed(1)} | ${run.connectionsEach} | ${run.readers} | ${n(run.replayed)} | ${run.seconds.toFixed(1)} |`,
+      );
+    }
     say();
     say(
-      `Each answer is POSTed to one process (half to each); ${n(run.resumed)} of them are dropped after ${settings.switchAt} tokens and read on from the other process with their Last-Event-ID. Every answer gave every token once, in order, then \`done\` (the run fails otherwise). Latency: from the producer making a token to a client reading it, live tokens only (${n(run.replayed)} tokens made while a resume was on its way came from Redis's history). Redis CPU per token: its CPU over the ${run.seconds.toFixed(1)} s run over the ${n(run.answers * run.tokens)} tokens, with each answer's start and end, the leases renewed every second and the readers' XREADs. Redis connections (CLIENT LIST, sampled while the answers ran): the most any server process held, and how many were blocked in XREAD at once.`,
+      `Each answer is POSTed to one process (half to each, ${settings.answers.length > 1 ? 'a fresh pair of processes per row' : 'two processes'}), all of them within the first second or so; every other pair is dropped after ${switchAt} tokens and read on from the other process with its Last-Event-ID. Every answer gave every token once, in order, then \`done\` (the run fails otherwise). Latency: from the producer making a token to a client reading it, live tokens only (a token made before its resuming GET was sent came from Redis's history: "replayed"). Redis CPU per token: its CPU over the run over the tokens, with each answer's start and end, the leases renewed every second and the readers' XREADs. Server CPU per token: both servers', POSTs and resumes included. Redis connections (CLIENT LIST, sampled every 250 ms while the answers ran): the most any server process held, and the most blocked in XREAD at once.`,
     );
     say(noise());
     save();

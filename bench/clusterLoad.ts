@@ -99,6 +99,9 @@ class Reader {
     this.onFrame = onFrame;
   }
 
+  /** Set when its connection is dropped: frames already read but not handled are dropped too. */
+  dropped = false;
+
   feed(chunk: string): void {
     this.lastAt = now();
     let raw = this.#raw + chunk;
@@ -160,7 +163,7 @@ class Reader {
     const body = this.#body + text;
     let start = 0;
     let end = body.indexOf('\n\n');
-    while (end !== -1) {
+    while (end !== -1 && !this.dropped) {
       this.onFrame(parseFrame(body.slice(start, end)));
       start = end + 2;
       end = body.indexOf('\n\n', start);
@@ -351,6 +354,8 @@ async function runAnswers(
         else latency.add(now() - made);
         if (plan.resume !== 0 && !resumed && nextToken === switchAt) {
           resumed = true;
+          // As a client that goes: what came after this token, in the same read, is not seen.
+          postReader.dropped = true;
           posted?.destroy();
           requestedAt = now();
           const reader: Reader = new Reader(
@@ -367,7 +372,7 @@ async function runAnswers(
           );
         }
       };
-      const reader = new Reader(
+      const postReader = new Reader(
         label(),
         (headers) => {
           location = headers.get('location') ?? fail(`${label()}: no Location`);
@@ -380,7 +385,7 @@ async function runAnswers(
         plan.post,
         localAddress,
         `POST /answers HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
-        reader,
+        postReader,
         () => undefined,
       );
     });

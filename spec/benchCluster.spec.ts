@@ -36,6 +36,6 @@ describe('npm run bench:cluster (smoke size)', function () {
     expect(stdout).to.match(/^\| Redis connections per server process \| 2 \|$/m);
     // resumable: 20 answers, 10 of them resumed on the other process, one reader per process.
     expect(stdout).to.contain('## Resumable answers over 2 processes on one Redis');
-    expect(stdout).to.match(/^\| 20 \| 10 \| [\d.]+k \|(?: [^|]* \|){4} 2 \| 2 \|$/m);
+    expect(stdout).to.match(/^\| 20 \| 10 \| [\d.]+k \|(?: [^|]* \|){4} 2 \| 2 \| \d+ \| [\d.]+ \|$/m);
   });
 });
