@@ -22,7 +22,9 @@ export interface LiveStream {
  * to push back. A write costs a stream one counter reset; the sweep counts up and beats the
  * streams whose count reaches 4. So a stream idle for ¾ to all of the period gets a heartbeat,
  * and no stream is silent for longer than the period (timers willing). Streams that fell silent
- * in the same quarter beat in the same sweep: with 10,000 idle streams, a few ms of writes.
+ * in the same quarter beat in the same sweep: with 10,000 idle streams, a few ms of writes. Sweeps
+ * are due at fixed times from the first (period/4 apart on the scheduler's clock), so an idle
+ * stream's heartbeats are a period apart, late by at most one timer's lateness.
  *
  * A period under 4 ms is swept every ms or so (node's timers run no finer), counting to fewer:
  * there a heartbeat may come sooner (at 1 ms, anywhere within the period after a write).
@@ -53,10 +55,19 @@ export class LiveStreams implements Iterable<LiveStream> {
     if (tick === undefined || this.#sweep !== undefined) return;
     const streams = this.#streams;
     const beat = this.#beat;
-    this.#sweep = this.#scheduler.schedule(function (this: SchedulerAction<undefined>) {
+    const scheduler = this.#scheduler;
+    let due = scheduler.now() + tick;
+    this.#sweep = scheduler.schedule(function (this: SchedulerAction<undefined>) {
       // A stream may end in its tick (a heartbeat past its bound): a Set walk allows that.
       for (const live of streams) live.tick(beat);
-      this.schedule(undefined, tick);
+      // Due against the clock, not a tick after this one ran: a sweep that ran late (a busy
+      // loop) or long (thousands of heartbeats) does not push every later one back, which over
+      // the four sweeps of a period made idle streams' heartbeats late by four times that.
+      // After a stall longer than a tick, the sweeps start over from now rather than catch up.
+      const now = scheduler.now();
+      due += tick;
+      if (due <= now) due = now + tick;
+      this.schedule(undefined, due - now);
     }, tick);
   }
 
