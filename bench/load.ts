@@ -8,6 +8,8 @@ export interface LoadOptions {
   count: number;
   /** Record how long each event took to arrive (its data carries the time it was sent). */
   latency?: boolean;
+  /** Record each connection's longest silence: the time between two reads, in ms. */
+  silence?: boolean;
 }
 
 export interface Load {
@@ -20,6 +22,11 @@ export interface Load {
   next: Int32Array;
   /** Delivery latencies in ms (with `latency`), since the last {@link reset}. */
   readonly latencies: number[];
+  /**
+   * Each connection's longest silence since the last {@link reset}, in ms (with `silence`): the
+   * longest time between two reads, or from the last read (or the reset) until now, if longer.
+   */
+  silences(): Float64Array;
   /** Bytes read from every connection since the last reset (chunked framing included). */
   readonly bytes: number;
   /**
@@ -37,7 +44,11 @@ export interface Load {
  * data: heartbeats, the retry preamble).
  */
 export function openLoad(port: number, clients: number, options: LoadOptions): Load {
-  const { latency = false } = options;
+  const { latency = false, silence = false } = options;
+  // Per connection: when it was last read (0: not since the reset), and its longest gap between two.
+  const lastRead = new Float64Array(silence ? clients : 0);
+  const longest = new Float64Array(silence ? clients : 0);
+  let resetAt = performance.now();
   let count = options.count;
   const sockets: Socket[] = [];
   const next = new Int32Array(clients);
@@ -58,6 +69,12 @@ export function openLoad(port: number, clients: number, options: LoadOptions): L
     socket.setEncoding('latin1');
     socket.on('data', (chunk: string) => {
       const now = latency ? performance.timeOrigin + performance.now() : 0;
+      if (silence) {
+        const at = performance.now();
+        const last = lastRead[c] ?? 0;
+        if (last > 0 && at - last > (longest[c] ?? 0)) longest[c] = at - last;
+        lastRead[c] = at;
+      }
       bytes += chunk.length;
       const text = rest + chunk;
       let start = 0;
@@ -101,6 +118,10 @@ export function openLoad(port: number, clients: number, options: LoadOptions): L
     },
     next,
     latencies,
+    silences() {
+      const now = performance.now();
+      return longest.map((gap, c) => Math.max(gap, now - ((lastRead[c] ?? 0) || resetAt)));
+    },
     get bytes() {
       return bytes;
     },
@@ -110,6 +131,9 @@ export function openLoad(port: number, clients: number, options: LoadOptions): L
       complete = 0;
       bytes = 0;
       latencies.length = 0;
+      lastRead.fill(0);
+      longest.fill(0);
+      resetAt = performance.now();
       done = arm();
     },
     close() {

@@ -9,7 +9,8 @@
 //                                       bench/results/results.md and docs/bench-peers.svg
 //   npm run bench -- smoke              seconds: proves it works (CI runs this)
 //   npm run bench -- clients=1000 count=500 size=100 perTick=10 rounds=3 idle=10000
-//                    latencyClients=100 latencyRounds=3 rate=50 seconds=5
+//                    latencyClients=200 latencyRounds=3 rate=100 seconds=5 warmup=1
+//                    heartbeat=5000 beats=3   (rx-sse's heartbeat in the idle scenario, ms; periods watched)
 //                    chart=10,100,1000,5000 chartEvents=200000 chartRounds=1
 //                    scenarios=fanout,chart,idle,latency,redis,encode
 //                    out=bench/results  svg=docs/bench-peers.svg   (out= or svg= empty: not written)
@@ -45,6 +46,9 @@ const settings = {
   perTick: num('perTick', 10, 10),
   rounds: num('rounds', 3, 1),
   idle: num('idle', 10_000, 50),
+  // rx-sse's heartbeat period in the idle scenario (ms), and how many periods it is watched for.
+  heartbeat: num('heartbeat', 5000, 400),
+  beats: num('beats', 3, 3),
   // Below what the slowest peer sustains here (5,000 deliveries/s), so that the figures are of
   // latency, not of a backlog.
   latencyClients: num('latencyClients', 200, 10),
@@ -73,7 +77,7 @@ const modes = (name: string, normal: string, tiny: string): string[] =>
 const everyMode = 'naive,joined,unchunked,sse,channel,better-sse,nest,hono';
 const fanoutModes = modes('modes', everyMode, everyMode);
 const chartModes = modes('chartModes', peers, 'naive,hono');
-const idleModes = modes('idleModes', peers, 'naive,nest');
+const idleModes = modes('idleModes', peers, 'naive,sse');
 const latencyModes = modes('latencyModes', peers, 'naive,sse');
 
 /** What the chart and the summary call each server. */
@@ -107,10 +111,10 @@ interface Server {
   stop(): Promise<void>;
 }
 
-async function startServer(mode: string, redisUrl = ''): Promise<Server> {
+async function startServer(mode: string, redisUrl = '', heartbeat = ''): Promise<Server> {
   const child: ChildProcess = fork(
     fileURLToPath(new URL('./server.ts', import.meta.url)),
-    [mode, redisUrl],
+    [mode, redisUrl, heartbeat],
     {
       // rx-sse as users run it: dist/, compiled by tsc (`npm run bench` builds it first). Run
       // through tsx, the sources carry a name helper per closure (~256 B each): the smoke spec
@@ -261,24 +265,56 @@ async function fanout(
   }
 }
 
-async function idleMemory(mode: string, clients: number): Promise<number> {
-  const server = await startServer(mode);
+/** The modes served by rx-sse's sse(): those with a heartbeat. */
+const rxSseModes = new Set(['sse', 'channel', 'fetch', 'fetch-channel', 'redis']);
+
+interface Idle {
+  /** RSS per open stream, bytes. */
+  memory: number;
+  /** Seconds from the first connection to the last one counted open. */
+  accepted: number;
+  /** rx-sse's modes: the streams' longest silences while watched, ms, and the CPU it cost. */
+  heartbeat?: { longest: number; p99: number; cpuPerBeat: number };
+}
+
+async function idle(mode: string, clients: number): Promise<Idle> {
+  const beating = rxSseModes.has(mode) && settings.beats > 0;
+  const server = await startServer(mode, '', beating ? String(settings.heartbeat) : '');
   const loads: Load[] = [];
   try {
     const before = (await server.ask('memory')) as number;
+    const started = performance.now();
     // A thousand at a time, each counted open by the server before the next: a burst of 10,000
     // overflows a slower server's accept queue, the kernel answers with SYN cookies, and some of
     // those connections are reset.
     for (let opened = 0; opened < clients;) {
       const step = Math.min(1000, clients - opened);
-      const load = openLoad(server.port, step, { count: 1 });
+      const load = openLoad(server.port, step, { count: 1, silence: beating });
       loads.push(load);
       opened += step;
       await waitForSubscribers(server, load, opened);
     }
+    const accepted = (performance.now() - started) / 1000;
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    const after = (await server.ask('memory')) as number;
-    return (after - before) / clients;
+    const memory = ((await server.ask('memory')) as number) - before;
+    if (!beating) return { memory: memory / clients, accepted };
+    // Watched for `beats` periods: every stream must hear from the server at least once a period.
+    for (const load of loads) load.reset();
+    const cpuBefore = (await server.ask('cpu')) as number;
+    const watched = settings.beats * settings.heartbeat;
+    await new Promise((resolve) => setTimeout(resolve, watched));
+    const cpu = ((await server.ask('cpu')) as number) - cpuBefore;
+    const silences = loads.flatMap((load) => [...load.silences()]).sort((a, b) => a - b);
+    const period = settings.heartbeat;
+    return {
+      memory: memory / clients,
+      accepted,
+      heartbeat: {
+        longest: silences.at(-1) ?? NaN,
+        p99: silences[Math.floor(silences.length * 0.99)] ?? NaN,
+        cpuPerBeat: (cpu * 1000) / ((clients * watched) / period),
+      },
+    };
   } finally {
     for (const load of loads) load.close();
     await server.stop();
@@ -342,6 +378,15 @@ async function alternate<T>(
   }
   process.stdout.write('\n');
   return results;
+}
+
+/** The idle table's heartbeat cells: longest silence, its lateness, p99 silence, CPU per beat. */
+function heartbeatCells(beats: NonNullable<Idle['heartbeat']>[], period: number): string {
+  if (beats.length === 0) return '– | – | – | –';
+  const longest = Math.max(...beats.map((beat) => beat.longest));
+  const p99 = median(beats.map((beat) => beat.p99));
+  const cpu = median(beats.map((beat) => beat.cpuPerBeat));
+  return `${(longest / 1000).toFixed(3)} s | ${(longest - period).toFixed(0)} ms | ${(p99 / 1000).toFixed(3)} s | ${cpu.toFixed(1)}`;
 }
 
 const report: string[] = [];
@@ -467,31 +512,41 @@ try {
   if (scenarios.has('idle')) {
     const noise = measureNoise();
     const results = await alternate(idleModes, Math.min(settings.rounds, 2), (mode) =>
-      idleMemory(mode, settings.idle),
+      idle(mode, settings.idle),
     );
     const seen = noise();
-    const base = median(results.get('naive') ?? []);
+    const memory = (mode: string): number =>
+      median((results.get(mode) ?? []).map((run) => run.memory));
+    const base = memory('naive');
     // The fetch door beside the node door that serves the same stream.
     const nodeDoor: Record<string, string> = { fetch: 'sse', 'fetch-channel': 'channel' };
+    const period = settings.heartbeat;
     say();
     say(
       `## Idle: ${settings.idle.toLocaleString('en')} open streams, nothing sent (RSS per connection)`,
     );
     say();
-    say('| server | RSS per connection | vs naive |');
-    say('|---|---|---|');
+    say(
+      `| server | RSS per connection | vs naive | all accepted in | longest silence (${period / 1000} s heartbeat) | its lateness | p99 silence | CPU per heartbeat (µs) |`,
+    );
+    say('|---|---|---|---|---|---|---|---|');
     for (const [mode, runs] of results) {
-      note(mode, { idle: median(runs) });
-      say(`| ${mode} | ${(median(runs) / 1024).toFixed(1)} KB | ${ratio(median(runs), base)} |`);
+      note(mode, { idle: memory(mode) });
+      const accepted = median(runs.map((run) => run.accepted));
+      const beats = runs.flatMap((run) => (run.heartbeat === undefined ? [] : [run.heartbeat]));
+      const beat = heartbeatCells(beats, period);
+      say(
+        `| ${mode} | ${(memory(mode) / 1024).toFixed(1)} KB | ${ratio(memory(mode), base)} | ${accepted.toFixed(1)} s (${k(settings.idle / accepted)}/s) | ${beat} |`,
+      );
     }
     say();
-    say('rx-sse runs with its defaults (a heartbeat every 15 s); the naive loop has none.');
+    say(
+      `rx-sse's streams beat every ${period / 1000} s (its default is 15 s), watched for ${settings.beats} periods after the memory is read: the longest silence is the longest any stream went without a byte (in any round), its lateness how far past the period that was; the CPU is the server's over the watch, per heartbeat due. The others send no heartbeat. Accepting: 1,000 connections at a time, each thousand counted open before the next.`,
+    );
     for (const [mode, node] of Object.entries(nodeDoor)) {
-      const fetched = results.get(mode);
-      const served = results.get(node);
-      if (fetched === undefined || served === undefined) continue;
+      if (!results.has(mode) || !results.has(node)) continue;
       say(
-        `The fetch door (${mode}: listener.fetch behind @hono/node-server) holds ${ratio(median(fetched), median(served))} the node door's (${node}) memory per stream.`,
+        `The fetch door (${mode}: listener.fetch behind @hono/node-server) holds ${ratio(memory(mode), memory(node))} the node door's (${node}) memory per stream.`,
       );
     }
     say(noiseLine(seen));

@@ -1,6 +1,7 @@
 // One benchmark server, in its own process so that its CPU and memory are measured alone.
 //
-//   argv[2]: the mode — how the same broadcast reaches the same clients:
+//   argv[2]: the mode — how the same broadcast reaches the same clients (argv[3]: the Redis URL
+//   of the redis mode; argv[4]: the heartbeat period of rx-sse's modes, in ms):
 //     naive       a Set of responses, one preformatted write per event per client
 //     joined      the same, but each turn's frames appended to one string, written once per client
 //     unchunked   the joined loop without chunked framing: `Connection: close` and node's chunked
@@ -45,6 +46,13 @@ import { createRedisChannel } from 'rx-sse/redis';
 
 const mode = process.argv[2] ?? 'naive';
 const redisUrl = process.argv[3] ?? '';
+// argv[4]: rx-sse's heartbeat period in ms (its default, 15 s, if empty).
+const heartbeat = process.argv[4] ? Number(process.argv[4]) : undefined;
+/** The options of every rx-sse mode's listener. */
+const sseOptions = {
+  maxBufferedBytes: 64 << 20,
+  ...(heartbeat === undefined ? {} : { heartbeat }),
+};
 
 const head = {
   'Content-Type': 'text/event-stream; charset=utf-8',
@@ -107,7 +115,7 @@ function rawLoop(joined: boolean, chunked = true): Mode {
 /** `door`: 'fetch' serves the same listener through `listener.fetch` instead of node:http. */
 function sseSubject(door: 'node' | 'fetch'): Mode {
   const events = new Subject<SseEvent>();
-  const listener = sse(() => events, { maxBufferedBytes: 64 << 20 });
+  const listener = sse(() => events, sseOptions);
   return {
     listener,
     ...(door === 'fetch' ? { fetch: listener.fetch } : {}),
@@ -119,7 +127,7 @@ function sseSubject(door: 'node' | 'fetch'): Mode {
 }
 
 function sseChannel(channel: SseChannel, door: 'node' | 'fetch' = 'node'): Mode {
-  const listener = sse((ctx) => channel.stream(ctx), { maxBufferedBytes: 64 << 20 });
+  const listener = sse((ctx) => channel.stream(ctx), sseOptions);
   return {
     listener,
     ...(door === 'fetch' ? { fetch: listener.fetch } : {}),

@@ -55,6 +55,11 @@ describe('npm run bench (smoke size)', function () {
       const extra = mode === 'better-sse' ? 12 : 0;
       expect(Math.abs(perEvent - naive - extra), `${mode}: ${perEvent} B per event`).to.be.below(8);
     }
+    // rx-sse's idle streams heard a heartbeat every period (400 ms at the smoke size, watched
+    // for three): without one, the longest silence would be the whole watch, 800 ms late.
+    const lateness = /^\| sse \| [\d.]+ KB \|(?: [^|]* \|){3} (-?\d+) ms \|/m.exec(stdout)?.[1];
+    expect(lateness, 'the sse row of the idle table').to.be.a('string');
+    expect(Number(lateness)).to.be.below(200);
     // With redis-server here (CI installs it) the Redis channel runs too.
     if (existsSync(redisServerPath)) expect(stdout).to.match(/^\| redis \| \d+k \|/m);
   });
