@@ -12,7 +12,7 @@
 //   npm run bench:cluster -- smoke      seconds: proves it works (spec/benchCluster.spec.ts)
 //   npm run bench:cluster -- scenarios=scale,many,resumable out=bench/results (out= empty: not
 //                                       written) timeout=1200 (s: the whole run, then it fails)
-//                                       profile=<dir> (a CPU profile of each server process)
+//                                       profile=<dir> (a CPU profile of each server and load process)
 //
 // scale: 2 and 4 server processes on ONE Redis channel (one XREAD reader each), the clients spread
 //   evenly over them, a publisher (its own Redis connection and channel, in this process) sending
@@ -29,7 +29,7 @@
 //   after a full GC); heartbeats on time (servers with `heartbeat: <heartbeat>` ms: each connection's
 //   longest silence over `hold` s, and how far past the period it went); then `events` events at
 //   `eventRate`/s that every connection must receive, in order, exactly once.
-//     streams=100000  servers=7  loads=7  heartbeat=5000  hold=20  events=5  eventRate=1
+//     streams=100000  servers=7  loads=7  heartbeat=5000  hold=20  events=5  eventRate=0.25
 // resumable: 100 to 1,000 concurrent resumable answers over 2 server processes sharing one Redis
 //   (`createRedisResumableStreams`), each POSTed to one process and producing `tokens` tokens at
 //   `tokenRate`/s; half of them are dropped after `switchAt` tokens and read on from the other
@@ -75,7 +75,7 @@ const settings = {
   /** Seconds the streams are held idle, heartbeats only (many). */
   hold: num('hold', 20, 2),
   events: num('events', 5, 5),
-  eventRate: num('eventRate', 1, 10),
+  eventRate: num('eventRate', 0.25, 10),
   answers: list('answers', '100,300,1000', '20'),
   tokens: num('tokens', 50, 20),
   tokenRate: num('tokenRate', 10, 20),
@@ -118,10 +118,8 @@ async function start(script: string, argv: string[], what: string): Promise<Chil
       'tsx',
       '--expose-gc',
       ...process.execArgv.filter((arg) => arg.startsWith('--conditions')),
-      // profile=<dir>: each server writes a CPU profile there (open it in Chrome's DevTools).
-      ...(args['profile'] === undefined || !script.includes('Server')
-        ? []
-        : ['--cpu-prof', `--cpu-prof-dir=${args['profile']}`]),
+      // profile=<dir>: each child writes a CPU profile there (open it in Chrome's DevTools).
+      ...(args['profile'] === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${args['profile']}`]),
     ],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -272,11 +270,17 @@ function openFileLimit(): { soft: number; hard: number } {
   return { soft: value(line?.[1]), hard: value(line?.[2]) };
 }
 
-/** How many ephemeral ports one source address has toward one destination. */
-function ephemeralPorts(): number {
+/** The ephemeral port range, [low, high]: the source ports each load process binds in turn. */
+function portRange(): [number, number] {
   const file = '/proc/sys/net/ipv4/ip_local_port_range';
-  if (!existsSync(file)) return 28_232; // Linux's default range, 32768–60999
+  if (!existsSync(file)) return [32_768, 60_999]; // Linux's default
   const [low = 0, high = 0] = readFileSync(file, 'utf8').trim().split(/\s+/).map(Number);
+  return [low, high];
+}
+
+/** How many ephemeral ports one source address has. */
+function ephemeralPorts(): number {
+  const [low, high] = portRange();
   return high - low + 1;
 }
 
@@ -347,7 +351,12 @@ async function openLoads(
         port: servers[(s + i) % servers.length]?.port ?? 0,
         count,
       }));
-      return load.ask('open', { targets, localAddress: sourceAddress(i), batch });
+      return load.ask('open', {
+        targets,
+        localAddress: sourceAddress(i),
+        batch,
+        ports: portRange(),
+      });
     }),
   );
   await waitOpen(servers, streams, 60);
@@ -400,22 +409,23 @@ function merge(reports: LoadReport[]): {
   };
 }
 
-/** `rate` events/s, `count` in all, each data `<i> <ms since the epoch when sent> xxx…`. */
+/** Events `from` … `to` − 1 at `rate`/s, each data `<i> <ms since the epoch when sent> xxx…`. */
 async function publish(
   send: (data: string) => Promise<unknown>,
-  count: number,
+  from: number,
+  to: number,
   rate: number,
   size: number,
 ): Promise<void> {
   const sent: Promise<unknown>[] = [];
   const started = performance.now();
-  for (let i = 0; i < count;) {
-    const due = Math.min(count, Math.floor(((performance.now() - started) * rate) / 1000) + 1);
+  for (let i = from; i < to;) {
+    const due = Math.min(to, from + Math.floor(((performance.now() - started) * rate) / 1000) + 1);
     for (; i < due; i++) {
       const text = `${i} ${now().toFixed(3)}`;
       sent.push(send(text.length >= size ? text : `${text} ${'x'.repeat(size - text.length - 1)}`));
     }
-    if (i < count) await sleep(1);
+    if (i < to) await sleep(1);
   }
   await Promise.all(sent);
 }
@@ -467,9 +477,16 @@ async function scaleRow(
     });
     const connections = await serverConnections(info);
     const count = Math.round(rate * seconds);
-    await askAll(loads, 'expect', { count });
     const failures = anyFailure([...servers, ...loads]);
-    const delivered = allComplete(loads, seconds + 60, `${procs} processes × ${clients} clients`);
+    const what = `${procs} processes × ${clients} clients`;
+    // A warm-up, checked like the rest but not measured: 2 s of events (the code paths compiled).
+    const warm = Math.round(rate * 2);
+    await askAll(loads, 'expect', { count: warm, reset: true });
+    const warmed = allComplete(loads, 60, `${what}, warming up`);
+    await Promise.race([publish((data) => channel.send(data), 0, warm, rate, size), failures]);
+    await Promise.race([warmed, failures]);
+    await askAll(loads, 'expect', { count: warm + count });
+    const delivered = allComplete(loads, seconds + 60, what);
     // Redis's CPU with everything connected and nothing published: the floor under each event's.
     const idleBefore = await redisCpu(info);
     const idleStarted = now();
@@ -478,7 +495,10 @@ async function scaleRow(
     await askAll([...servers, ...loads], 'mark');
     const redisBefore = await redisCpu(info);
     const started = now();
-    await Promise.race([publish((data) => channel.send(data), count, rate, size), failures]);
+    await Promise.race([
+      publish((data) => channel.send(data), warm, warm + count, rate, size),
+      failures,
+    ]);
     await Promise.race([delivered, failures]);
     const elapsed = (now() - started) / 1000;
     const redisAfter = await redisCpu(info);
@@ -558,11 +578,11 @@ async function many(redis: TestRedis, info: RedisClientType): Promise<ManyRun> {
     const channel = await createRedisChannel(publisherClient, key, {
       maxEvents: 1000,
     });
-    await askAll(loads, 'expect', { count: events });
+    await askAll(loads, 'expect', { count: events, reset: true });
     const delivered = allComplete(loads, events / settings.eventRate + 60, `${streams} streams`);
     await askAll(loads, 'mark');
     await Promise.race([
-      publish((data) => channel.send(data), events, settings.eventRate, settings.size),
+      publish((data) => channel.send(data), 0, events, settings.eventRate, settings.size),
       failures,
     ]);
     await Promise.race([delivered, failures]);
@@ -629,6 +649,18 @@ async function resumable(
     const resumed = plans.filter((plan) => plan.resume !== 0).length;
     const failures = anyFailure([...servers, ...loads]);
     const seconds = tokens / tokenRate;
+    // A warm-up, checked like the rest but not measured: 20 short answers the same way round.
+    const warmed = allComplete(loads, 60, `${answers} answers, warming up`);
+    await loads[0]?.ask('answers', {
+      answers: plans.slice(0, 20),
+      tokens: switchAt + 5,
+      rate: 50,
+      switchAt,
+      batch: 100,
+      localAddress: sourceAddress(0),
+      ports: portRange(),
+    });
+    await Promise.race([warmed, failures]);
     await askAll([...servers, ...loads], 'mark');
     const redisBefore = await redisCpu(info);
     const started = now();
@@ -640,6 +672,7 @@ async function resumable(
       switchAt,
       batch: 100,
       localAddress: sourceAddress(0),
+      ports: portRange(),
     });
     // Redis's connections while the answers run: the most any process held, sampled.
     let connectionsEach = 0;
