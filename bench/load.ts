@@ -10,6 +10,12 @@ export interface LoadOptions {
   latency?: boolean;
   /** Record each connection's longest silence: the time between two reads, in ms. */
   silence?: boolean;
+  /**
+   * The loopback address to connect from (default: the system's choice, 127.0.0.1). Each address
+   * has its own ephemeral ports: tens of thousands of connections closed a round ago wait in
+   * TIME_WAIT on theirs, and the next round, from another address, does not run out.
+   */
+  localAddress?: string;
 }
 
 export interface Load {
@@ -44,7 +50,7 @@ export interface Load {
  * data: heartbeats, the retry preamble).
  */
 export function openLoad(port: number, clients: number, options: LoadOptions): Load {
-  const { latency = false, silence = false } = options;
+  const { latency = false, silence = false, localAddress } = options;
   // Per connection: when it was last read (0: not since the reset), and its longest gap between two.
   const lastRead = new Float64Array(silence ? clients : 0);
   const longest = new Float64Array(silence ? clients : 0);
@@ -64,7 +70,11 @@ export function openLoad(port: number, clients: number, options: LoadOptions): L
   };
   let done = arm();
   for (let c = 0; c < clients; c++) {
-    const socket = connect(port, '127.0.0.1');
+    const socket = connect({
+      port,
+      host: '127.0.0.1',
+      ...(localAddress === undefined ? {} : { localAddress }),
+    });
     let rest = '';
     socket.setEncoding('latin1');
     socket.on('data', (chunk: string) => {

@@ -1,7 +1,7 @@
 // One benchmark server, in its own process so that its CPU and memory are measured alone.
 //
 //   argv[2]: the mode — how the same broadcast reaches the same clients (argv[3]: the Redis URL
-//   of the redis mode; argv[4]: the heartbeat period of rx-sse's modes, in ms):
+//   of the redis mode; argv[4]: a heartbeat period in ms, for rx-sse's modes and the loops):
 //     naive       a Set of responses, one preformatted write per event per client
 //     joined      the same, but each turn's frames appended to one string, written once per client
 //     unchunked   the joined loop without chunked framing: `Connection: close` and node's chunked
@@ -46,7 +46,7 @@ import { createRedisChannel } from 'rx-sse/redis';
 
 const mode = process.argv[2] ?? 'naive';
 const redisUrl = process.argv[3] ?? '';
-// argv[4]: rx-sse's heartbeat period in ms (its default, 15 s, if empty).
+// argv[4]: the heartbeat period in ms (rx-sse's default, 15 s, if empty; the loops then have none).
 const heartbeat = process.argv[4] ? Number(process.argv[4]) : undefined;
 /** The options of every rx-sse mode's listener. */
 const sseOptions = {
@@ -88,6 +88,13 @@ function rawLoop(joined: boolean, chunked = true): Mode {
     pending = '';
     for (const res of clients) res.write(chunk);
   };
+  // With a heartbeat period (argv[4]), as a hand-written server keeps its streams open: one
+  // timer that writes a comment to every stream each period.
+  if (heartbeat !== undefined) {
+    setInterval(() => {
+      for (const res of clients) res.write(':\n\n');
+    }, heartbeat);
+  }
   return {
     listener(req, res) {
       if (chunked) res.writeHead(200, head);
