@@ -37,7 +37,7 @@
 //   CPU per token, Redis connections per process (one reader per process, not per answer), every
 //   token delivered in order.
 //     answers=100,300,1000 (a row each)  tokens=50  tokenRate=10  switchAt=10
-import { fork, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, freemem, loadavg } from 'node:os';
@@ -86,6 +86,20 @@ const settings = {
 const scenarios = new Set((args['scenarios'] ?? 'scale,many,resumable').split(','));
 const out = args['out'] ?? (smoke ? '' : fileURLToPath(new URL('./results', import.meta.url)));
 const fromSource = process.execArgv.some((arg) => arg.startsWith('--conditions'));
+
+/** The commit rx-sse was built from, and whether src/ had changes not committed yet. */
+function revision(): string {
+  try {
+    const git = (...argv: string[]): string =>
+      execFileSync('git', argv, { cwd: fileURLToPath(new URL('..', import.meta.url)) })
+        .toString()
+        .trim();
+    const changed = git('status', '--porcelain', '--', 'src') !== '';
+    return `${git('rev-parse', '--short', 'HEAD')}${changed ? ' with changes to src/ not yet committed' : ''}`;
+  } catch {
+    return 'no git';
+  }
+}
 
 const now = (): number => performance.timeOrigin + performance.now();
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -772,7 +786,7 @@ watchdog.unref();
 say(`# rx-sse beyond one process${smoke ? ' (smoke size)' : ''}`);
 say();
 say(
-  `${new Date().toISOString().slice(0, 10)}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}, load ${(loadavg()[0] ?? NaN).toFixed(2)} at the start, ${(freemem() / 2 ** 30).toFixed(1)} GiB free; rx-sse from ${fromSource ? 'its sources (tsx)' : 'dist/'}; \`npm run bench:cluster${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}\`. Every process — Redis, the servers, the load clients — shares these ${cpus().length} cores: the figures are of one machine standing in for several. Every connection got every event, in order, exactly once (the run fails otherwise).`,
+  `${new Date().toISOString().slice(0, 10)}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}, load ${(loadavg()[0] ?? NaN).toFixed(2)} at the start, ${(freemem() / 2 ** 30).toFixed(1)} GiB free; rx-sse from ${fromSource ? 'its sources (tsx)' : 'dist/'} (${revision()}); \`npm run bench:cluster${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}\`. Every process — Redis, the servers, the load clients — shares these ${cpus().length} cores: the figures are of one machine standing in for several. Every connection got every event, in order, exactly once (the run fails otherwise).`,
 );
 
 let redis: TestRedis | undefined;
@@ -853,7 +867,7 @@ try {
     say(`| Redis connections per server process | ${run.connectionsEach} |`);
     say();
     say(
-      `Each load process connects from its own loopback source address (127.0.0.2, 127.0.0.3, …) to every server, so that no address needs more than its ${n(ephemeralPorts())} ephemeral ports; each process stays under the open-file limit (${n(openFileLimit().soft)} here). A heartbeat comes after ¾ to all of a stream's idle period (one sweep every quarter of it): silence past the period is lateness, from the servers' event loops and the load clients' own (both on these cores).`,
+      `Each load process connects from its own loopback source address (127.0.0.2, 127.0.0.3, …) to every server, so that no address needs more than its ${n(ephemeralPorts())} ephemeral ports; each process stays under the open-file limit (${n(openFileLimit().soft)} here). rx-sse sweeps its streams every quarter of the period and beats those idle for four sweeps, so an idle stream's silence is the whole period plus however late its sweeps ran: lateness past the period comes from the servers' event loops (a sweep writes to every idle stream of its process at once) and from the load clients' own reading, all on these cores.`,
     );
     say(noise());
     save();
