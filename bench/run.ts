@@ -8,16 +8,18 @@
 //   npm run bench                       the defaults: about 15 minutes on 2 cores; writes
 //                                       bench/results/results.md and docs/bench-peers.svg
 //   npm run bench -- smoke              seconds: proves it works (CI runs this)
-//   npm run bench -- clients=1000 count=500 size=100 perTick=10 rounds=3 idle=10000
+//   npm run bench -- clients=1000 count=500 size=100 perTick=10 rounds=3
+//                    ceilingCount=2000 ceilingRounds=5   (the ceiling: rx-sse against the joined loop)
+//                    idle=19000 heartbeat=5000 beats=2   (idle streams; their heartbeat, ms; periods
+//                      watched)
 //                    latencyClients=200 latencyRounds=3 rate=100 seconds=5 warmup=1
-//                    heartbeat=5000 beats=3   (rx-sse's heartbeat in the idle scenario, ms; periods watched)
 //                    chart=10,100,1000,5000 chartEvents=200000 chartRounds=1
-//                    scenarios=fanout,chart,idle,latency,redis,encode
+//                    scenarios=fanout,ceiling,chart,idle,latency,redis,encode
 //                    out=bench/results  svg=docs/bench-peers.svg   (out= or svg= empty: not written)
-//                    modes=naive,joined,unchunked,sse,channel,better-sse,nest,hono   (the fan-out's
-//                      servers;
-//                      also fetch, fetch-channel: sse and channel served by listener.fetch behind
-//                      @hono/node-server)
+//                    modes=naive,sse,channel,better-sse,nest,hono   (the fan-out's servers; also
+//                      joined, unchunked, and fetch, fetch-channel: sse and channel served by
+//                      listener.fetch behind @hono/node-server)
+//                    ceilingModes=joined,unchunked,sse,channel
 //                    chartModes=naive,sse,channel,better-sse,nest,hono   (the chart's servers)
 //                    idleModes=naive,sse,channel,better-sse,nest,hono   (also fetch, fetch-channel,
 //                      and fetch-naive: the adaptor alone, no rx-sse)
@@ -44,11 +46,15 @@ const settings = {
   count: num('count', 500, 50),
   size: num('size', 100, 100),
   perTick: num('perTick', 10, 10),
+  // The ceiling scenario: the fan-out of issue 16's targets, rx-sse against the joined loop.
+  ceilingCount: num('ceilingCount', 2000, 50),
+  ceilingRounds: num('ceilingRounds', 5, 1),
   rounds: num('rounds', 3, 1),
-  idle: num('idle', 10_000, 50),
+  // The most one process here may hold: 20,000 open files, less the process's own.
+  idle: num('idle', 19_000, 50),
   // rx-sse's heartbeat period in the idle scenario (ms), and how many periods it is watched for.
   heartbeat: num('heartbeat', 5000, 400),
-  beats: num('beats', 3, 3),
+  beats: num('beats', 2, 3),
   // Below what the slowest peer sustains here (5,000 deliveries/s), so that the figures are of
   // latency, not of a backlog.
   latencyClients: num('latencyClients', 200, 10),
@@ -64,7 +70,7 @@ const settings = {
 };
 const chartClients = (args['chart'] ?? (smoke ? '20' : '10,100,1000,5000')).split(',').map(Number);
 const scenarios = new Set(
-  (args['scenarios'] ?? 'fanout,chart,idle,latency,redis,encode').split(','),
+  (args['scenarios'] ?? 'fanout,ceiling,chart,idle,latency,redis,encode').split(','),
 );
 const out = args['out'] ?? (smoke ? '' : fileURLToPath(new URL('./results', import.meta.url)));
 const svgOut =
@@ -75,7 +81,8 @@ const peers = 'naive,sse,channel,better-sse,nest,hono';
 const modes = (name: string, normal: string, tiny: string): string[] =>
   (args[name] ?? (smoke ? tiny : normal)).split(',');
 const everyMode = 'naive,joined,unchunked,sse,channel,better-sse,nest,hono';
-const fanoutModes = modes('modes', everyMode, everyMode);
+const fanoutModes = modes('modes', peers, everyMode);
+const ceilingModes = modes('ceilingModes', 'joined,unchunked,sse,channel', 'joined,sse');
 const chartModes = modes('chartModes', peers, 'naive,hono');
 const idleModes = modes('idleModes', peers, 'naive,sse');
 const latencyModes = modes('latencyModes', peers, 'naive,sse');
@@ -446,41 +453,61 @@ const note = (mode: string, figures: object): void => {
   summary.set(mode, { ...summary.get(mode), ...figures });
 };
 
+/** A fan-out's table: each mode's medians, against the naive and the joined loop of the run. */
+function fanoutTable(
+  title: string,
+  results: Map<string, FanoutRun[]>,
+  clients: number,
+  count: number,
+  seen: Noise,
+): void {
+  const { size, perTick } = settings;
+  const base = median((results.get('naive') ?? []).map((r) => r.eventsPerSecond));
+  const baseCpu = median((results.get('naive') ?? []).map((r) => r.cpuPerEvent));
+  // The ceiling the targets are set against: the loop that writes each turn once per client.
+  const joinedCpu = median((results.get('joined') ?? []).map((r) => r.cpuPerEvent));
+  const rounds = [...results.values()][0]?.length ?? 0;
+  say();
+  say(
+    `## ${title}: ${clients.toLocaleString('en')} clients × ${count.toLocaleString('en')} events of ${size} B, ${perTick} per turn (medians of ${rounds})`,
+  );
+  say();
+  say(
+    '| server | delivered events/s | min–max | vs naive | server CPU per event (µs) | min–max | CPU vs naive | CPU vs joined | load client busy | bytes per event |',
+  );
+  say('|---|---|---|---|---|---|---|---|---|---|');
+  const us = (n: number): string => n.toFixed(2);
+  for (const [mode, runs] of results) {
+    const rates = runs.map((r) => r.eventsPerSecond);
+    const cpu = runs.map((r) => r.cpuPerEvent);
+    if (title === 'Fan-out') note(mode, { rate: median(rates), cpu: median(cpu) });
+    say(
+      `| ${mode} | ${k(median(rates))} | ${range(rates, k)} | ${ratio(median(rates), base)} | ${us(median(cpu))} | ${range(cpu, us)} | ${ratio(median(cpu), baseCpu)} | ${ratio(median(cpu), joinedCpu)} | ${(median(runs.map((r) => r.clientBusy)) * 100).toFixed(0)} % | ${median(runs.map((r) => r.bytesPerEvent)).toFixed(1)} |`,
+    );
+  }
+  say();
+  say(
+    'An event is one event delivered to one client. Bytes per event: what the client read, chunked framing included (a write of several events is one chunk). Load client busy: the CPU of the process reading every connection, as a share of one core over the run; near 100 % the client sets the pace of events/s, and server CPU per event is the figure that compares servers.',
+  );
+  say(noiseLine(seen));
+}
+
 let redis: TestRedis | undefined;
 const chart = new Map<string, { clients: number; rate: number; cpu: number }[]>();
 try {
   if (scenarios.has('fanout')) {
-    const { clients, count, size, perTick, rounds } = settings;
+    const { clients, count, rounds } = settings;
     const noise = measureNoise();
     const results = await alternate(fanoutModes, rounds, (mode) => fanout(mode, clients, count));
-    const seen = noise();
-    const base = median((results.get('naive') ?? []).map((r) => r.eventsPerSecond));
-    const baseCpu = median((results.get('naive') ?? []).map((r) => r.cpuPerEvent));
-    // The ceiling the targets are set against: the loop that writes each turn once per client.
-    const joinedCpu = median((results.get('joined') ?? []).map((r) => r.cpuPerEvent));
-    say();
-    say(
-      `## Fan-out: ${clients.toLocaleString('en')} clients × ${count.toLocaleString('en')} events of ${size} B, ${perTick} per turn`,
-    );
-    say();
-    say(
-      '| server | delivered events/s | min–max | vs naive | server CPU per event (µs) | min–max | CPU vs naive | CPU vs joined | load client busy | bytes per event |',
-    );
-    say('|---|---|---|---|---|---|---|---|---|---|');
-    const us = (n: number): string => n.toFixed(2);
-    for (const [mode, runs] of results) {
-      const rates = runs.map((r) => r.eventsPerSecond);
-      const cpu = runs.map((r) => r.cpuPerEvent);
-      note(mode, { rate: median(rates), cpu: median(cpu) });
-      say(
-        `| ${mode} | ${k(median(rates))} | ${range(rates, k)} | ${ratio(median(rates), base)} | ${us(median(cpu))} | ${range(cpu, us)} | ${ratio(median(cpu), baseCpu)} | ${ratio(median(cpu), joinedCpu)} | ${(median(runs.map((r) => r.clientBusy)) * 100).toFixed(0)} % | ${median(runs.map((r) => r.bytesPerEvent)).toFixed(1)} |`,
-      );
-    }
-    say();
-    say(
-      'An event is one event delivered to one client. Bytes per event: what the client read, chunked framing included (a write of several events is one chunk). Load client busy: the CPU of the process reading every connection, as a share of one core over the run; near 100 % the client sets the pace of events/s, and server CPU per event is the figure that compares servers.',
-    );
-    say(noiseLine(seen));
+    fanoutTable('Fan-out', results, clients, count, noise());
+  }
+
+  save();
+  if (scenarios.has('ceiling')) {
+    const { clients, ceilingCount: count, ceilingRounds: rounds } = settings;
+    const noise = measureNoise();
+    const results = await alternate(ceilingModes, rounds, (mode) => fanout(mode, clients, count));
+    fanoutTable('The ceiling', results, clients, count, noise());
   }
 
   save();
