@@ -42,12 +42,18 @@ export class NodeSink implements Sink, StreamRequest<SseContext> {
   /** Where bytes are written: the response, or a gzip stream piped to it (from `open`). */
   #out: Writable;
   #gzip: Gzip | undefined;
-  // The callback of 'close', made once per stream; 'drain''s only for a stream that had to wait
-  // (an open stream's memory is mostly the objects and closures it is made of).
-  readonly #onClose = (): void => {
-    this.#owner?.left();
-  };
+  /** The callback of 'drain', made only for a stream that had to wait. */
   #onDrain: (() => void) | undefined;
+
+  /**
+   * The one 'close' listener of every response, called with the response as `this`: it finds its
+   * sink under {@link sinkOf}. Not a closure per stream — an idle stream's memory is mostly the
+   * objects and closures it is made of.
+   */
+  static readonly #onClose = function (this: SinkCarrier): void {
+    const sink = this[sinkOf];
+    if (sink !== undefined) sink.#owner?.left();
+  };
 
   constructor(req: SseRequest, res: SseResponse, settings: NodeSinkSettings) {
     this.#req = req;
@@ -82,8 +88,9 @@ export class NodeSink implements Sink, StreamRequest<SseContext> {
 
   listen(owner: SinkOwner): void {
     this.#owner = owner;
-    const res = this.#res;
-    res.on('close', this.#onClose);
+    const res = this.#res as SinkCarrier;
+    res[sinkOf] = this;
+    res.on('close', NodeSink.#onClose);
     // A write racing a departing client fails with EPIPE or ECONNRESET: a normal ending, not an
     // error. The listener stays for the response's life, since such an error can come after end().
     res.on('error', ignoreDeparture);
@@ -186,11 +193,18 @@ export class NodeSink implements Sink, StreamRequest<SseContext> {
   /** The stream is over: nothing more is told to it. */
   #detach(): void {
     this.#owner = undefined;
-    this.#res.off('close', this.#onClose);
+    this.#res.off('close', NodeSink.#onClose);
+    (this.#res as SinkCarrier)[sinkOf] = undefined;
     if (this.#onDrain !== undefined) this.#out.off('drain', this.#onDrain);
     this.#onDrain = undefined;
   }
 }
+
+/** Where a response carries its sink, for the shared 'close' listener. */
+const sinkOf = Symbol('rx-sse sink');
+
+/** A response with its sink. */
+type SinkCarrier = ServerResponse & { [sinkOf]?: NodeSink | undefined };
 
 /**
  * The head with a `Vary` that also keeps what earlier middleware set on `res` (say, the `cors`
