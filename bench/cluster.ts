@@ -10,7 +10,7 @@
 //   npm run bench:cluster               the defaults: about 8 minutes on 2 cores; writes
 //                                       bench/results/cluster.md
 //   npm run bench:cluster -- smoke      seconds: proves it works (spec/benchCluster.spec.ts)
-//   npm run bench:cluster -- scenarios=scale,many,resumable out=bench/results (out= empty: not
+//   npm run bench:cluster -- scenarios=scale,readers,many,resumable out=bench/results (out= empty: not
 //                                       written) timeout=1200 (s: the whole run, then it fails)
 //                                       profile=<dir> (a CPU profile of each server and load process)
 //
@@ -23,6 +23,10 @@
 //   GC), and Redis's connections from CLIENT LIST (which must not grow with the clients).
 //     procs=2,4  clients=1000,5000,10000,20000  rate=10  seconds=10  size=100
 //     perLoad=10000 (connections per load process at most)
+// readers: what each process's reader costs Redis — the scale scenario's row for 1, 2, 4 and 8
+//   server processes with the same clients, and a straight line through Redis's CPU per event
+//   above its idle floor: per reader (the slope), and what is left (the publish itself).
+//     readers=1,2,4,8  readerClients=1000
 // many: `streams` concurrent streams over `servers` server processes fed by one Redis channel, from
 //   `loads` load processes, each from its own loopback source address (127.0.0.2, 127.0.0.3, …, so
 //   that each has the whole ephemeral port range). Time to open them all; RSS per stream (servers,
@@ -60,6 +64,9 @@ const list = (name: string, normal: string, tiny: string): number[] =>
 const settings = {
   procs: list('procs', '2,4', '2'),
   clients: list('clients', '1000,5000,10000,20000', '40'),
+  /** Server processes per row of the readers scenario, and its clients (all rows). */
+  readers: list('readers', '1,2,4,8', '1,3'),
+  readerClients: num('readerClients', 1000, 30),
   /** Events published per second (scale). */
   rate: num('rate', 10, 20),
   /** Seconds of publishing per row (scale). */
@@ -83,7 +90,7 @@ const settings = {
   /** The whole run may take this many seconds; then it fails. */
   timeout: num('timeout', 1200, 100),
 };
-const scenarios = new Set((args['scenarios'] ?? 'scale,many,resumable').split(','));
+const scenarios = new Set((args['scenarios'] ?? 'scale,readers,many,resumable').split(','));
 const out = args['out'] ?? (smoke ? '' : fileURLToPath(new URL('./results', import.meta.url)));
 const fromSource = process.execArgv.some((arg) => arg.startsWith('--conditions'));
 
@@ -494,7 +501,7 @@ async function scaleRow(
     const failures = anyFailure([...servers, ...loads]);
     const what = `${procs} processes × ${clients} clients`;
     // A warm-up, checked like the rest but not measured: 2 s of events (the code paths compiled).
-    const warm = Math.round(rate * 2);
+    const warm = Math.round(rate * (smoke ? 1 : 2));
     await askAll(loads, 'expect', { count: warm, reset: true });
     const warmed = allComplete(loads, 60, `${what}, warming up`);
     await Promise.race([publish((data) => channel.send(data), 0, warm, rate, size), failures]);
@@ -831,6 +838,43 @@ try {
     say();
     say(
       `Each process serves its clients from one channel with one reader (XREAD BLOCK) on Redis; the publisher is a channel of its own (its connection and its reader), in the benchmark's process. Latency: from the publisher's send to a load client's read (clocks of one machine). Redis CPU per published event: the change in \`used_cpu_sys + used_cpu_user\` over the publishing window over the events published, its idle floor included: what Redis used per second over ${smoke ? '0.3' : '2'} s just before, everything connected and nothing published (its timers, the readers' XREAD BLOCK timing out every 5 s), times the window, over the events — the same whatever the number of clients, and a smaller share at a higher rate. Redis connections (CLIENT LIST, clients connected): each server process's (its channel's client and its reader), and all of them (the publisher's two and the benchmark's own included). Server CPU per delivered event: every server's CPU over the window over the events delivered. RSS per stream: the servers' RSS after a full GC, with the streams open minus before, over the streams. Load clients: the CPU of the processes reading every stream, in cores.`,
+    );
+    say(noise());
+    save();
+  }
+
+  if (scenarios.has('readers')) {
+    const noise = measureNoise();
+    const rows: ScaleRow[] = [];
+    for (const procs of settings.readers) {
+      rows.push(await scaleRow(redis, info, procs, settings.readerClients));
+      process.stdout.write('.');
+    }
+    process.stdout.write('\n');
+    // Readers: one per server process, and the publisher's own channel's.
+    const xs = rows.map((row) => row.procs + 1);
+    const ys = rows.map((row) => row.redisCpuPerEvent - row.redisIdlePerEvent);
+    const mx = sum(xs) / xs.length;
+    const my = sum(ys) / ys.length;
+    const slope =
+      sum(xs.map((x, i) => (x - mx) * ((ys[i] ?? 0) - my))) / sum(xs.map((x) => (x - mx) ** 2));
+    say();
+    say(
+      `## Readers: Redis's CPU per event by server processes (${n(settings.readerClients)} clients, ${settings.rate} events/s)`,
+    );
+    say();
+    say(
+      '| processes | readers on Redis | Redis CPU per published event (µs) | of which its idle floor | above the floor | Redis connections: per server process / all |',
+    );
+    say('|---|---|---|---|---|---|');
+    rows.forEach((row, i) => {
+      say(
+        `| ${row.procs} | ${xs[i] ?? 0} | ${row.redisCpuPerEvent.toFixed(1)} | ${row.redisIdlePerEvent.toFixed(1)} | ${(ys[i] ?? 0).toFixed(1)} | ${row.connectionsEach} / ${row.connectionsTotal} |`,
+      );
+    });
+    say();
+    say(
+      `A straight line through the CPU above the floor: ${rows.length > 1 ? `${slope.toFixed(1)} µs per reader per event, and ${(my - slope * mx).toFixed(1)} µs per event besides (the publish itself)` : 'needs two rows or more'}. Readers: one per server process, and the publisher's channel's own. At ${settings.rate} events/s each reader wakes for each event (nothing to batch): a faster publisher, whose events come several to an XREAD, costs less per event.`,
     );
     say(noise());
     save();
