@@ -7,7 +7,10 @@ import { LiveStreams, type LiveStream } from '../../src/engine/liveStreams.js';
 // stay a period apart, instead of drifting by four sweeps' duration every period.
 
 /** A stream that only records when it was swept, each sweep costing `cost` ms of the clock. */
-function sweptStream(scheduler: VirtualTimeScheduler, cost: () => number): LiveStream & {
+function sweptStream(
+  scheduler: VirtualTimeScheduler,
+  cost: () => number,
+): LiveStream & {
   sweeps: number[];
 } {
   const sweeps: number[] = [];
