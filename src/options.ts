@@ -34,8 +34,9 @@ export interface WireOptions extends EncodeOptions {
   /**
    * A `:` comment goes out on a stream that has written nothing for this many ms, so that proxies
    * and load balancers keep it open and a dead client is noticed. Every frame resets the wait. A
-   * server sweeps its streams every quarter of the period, so a heartbeat comes after ¾ to all of
-   * it (timers willing). Defaults to `15000` ms; `false` disables.
+   * server sweeps its streams every quarter of the period, so the first heartbeat after a frame
+   * comes after ¾ to all of it, then one every period while the stream stays idle (each late by
+   * however late its sweep runs). Defaults to `15000` ms; `false` disables.
    */
   heartbeat?: number | false | undefined;
 }
