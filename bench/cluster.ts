@@ -41,8 +41,8 @@
 //   CPU per token, Redis connections per process (one reader per process, not per answer), every
 //   token delivered in order.
 //     answers=100,300,1000 (a row each)  tokens=50  tokenRate=10  switchAt=10
-import { execFileSync, fork, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, freemem, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -51,14 +51,10 @@ import { createClient, type RedisClientType } from 'redis';
 import { createRedisChannel } from 'rx-sse/redis';
 import { startRedis, type TestRedis } from '../spec/support/redis.js';
 import { Histogram, quantile, type LoadReport } from './clusterStats.js';
+import { children, startChild, stopChild, type Child } from './child.js';
+import { benchArgs, createReport, measureNoise, noiseLine } from './report.js';
 
-const argv = process.argv.slice(2);
-const smoke = argv.includes('smoke');
-const args = Object.fromEntries(
-  argv.filter((arg) => arg.includes('=')).map((arg) => arg.split('=') as [string, string]),
-);
-const num = (name: string, normal: number, tiny: number): number =>
-  Number(args[name] ?? (smoke ? tiny : normal));
+const { argv, smoke, args, num } = benchArgs();
 const list = (name: string, normal: string, tiny: string): number[] =>
   (args[name] ?? (smoke ? tiny : normal)).split(',').map(Number);
 const settings = {
@@ -112,93 +108,6 @@ const now = (): number => performance.timeOrigin + performance.now();
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
 
-// ---------------------------------------------------------------------------------------------
-// Child processes: servers and load clients, each asked over IPC
-
-/** Every child process this run started, so that each is stopped, by its pid, at the end. */
-const children = new Set<ChildProcess>();
-
-interface Child {
-  pid: number;
-  /** What the child said when it was ready (a server: its port). */
-  ready: unknown;
-  ask(cmd: string, extra?: object): Promise<unknown>;
-  /** Resolves at the child's next unasked `complete`. */
-  completed(): Promise<void>;
-  /** Rejects when the child fails or exits: race it against anything that waits on the child. */
-  failure: Promise<never>;
-  stop(): Promise<void>;
-}
-
-async function start(script: string, argv: string[], what: string): Promise<Child> {
-  const child = fork(fileURLToPath(new URL(script, import.meta.url)), argv, {
-    // rx-sse as users run it: dist/, compiled by tsc (`npm run bench:cluster` builds it first);
-    // the smoke spec passes --conditions=rx-sse-source to run it from the sources.
-    execArgv: [
-      '--import',
-      'tsx',
-      '--expose-gc',
-      ...process.execArgv.filter((arg) => arg.startsWith('--conditions')),
-      // profile=<dir>: each child writes a CPU profile there (open it in Chrome's DevTools).
-      ...(args['profile'] === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${args['profile']}`]),
-    ],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  children.add(child);
-  const waiting = new Map<string, (value: unknown) => void>();
-  let onComplete: (() => void) | undefined;
-  let stopping = false;
-  const failure = new Promise<never>((_, reject) => {
-    child.on('message', (message: { cmd: string; value: unknown }) => {
-      if (message.cmd === 'failed') reject(new Error(`${what}: ${String(message.value)}`));
-      else if (message.cmd === 'complete') onComplete?.();
-      else waiting.get(message.cmd)?.(message.value);
-    });
-    child.once('exit', (code, signal) => {
-      children.delete(child);
-      if (!stopping) reject(new Error(`${what} exited with ${code ?? signal ?? '?'}`));
-    });
-  });
-  failure.catch(() => undefined);
-  const ask = (cmd: string, extra: object = {}): Promise<unknown> =>
-    Promise.race([
-      new Promise<unknown>((resolve) => {
-        waiting.set(cmd, resolve);
-        if (cmd !== 'ready') child.send({ cmd, ...extra });
-      }),
-      failure,
-    ]);
-  const ready = await ask('ready');
-  return {
-    pid: child.pid ?? 0,
-    ready,
-    ask,
-    completed: () =>
-      Promise.race([new Promise<void>((resolve) => (onComplete = resolve)), failure]),
-    failure,
-    stop: () => {
-      stopping = true;
-      return stopChild(child);
-    },
-  };
-}
-
-/** Lets a child exit by itself (it does when disconnected), and kills it, by its pid, if it hangs. */
-function stopChild(child: ChildProcess): Promise<void> {
-  return new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      resolve();
-      return;
-    }
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    if (child.connected) child.disconnect();
-  });
-}
-
 interface Server extends Child {
   port: number;
 }
@@ -213,10 +122,11 @@ async function startServers(
   return Promise.all(
     Array.from({ length: n }, async (_, i) => {
       const name = `cluster-server-${i}`;
-      const child = await start(
+      const child = await startChild(
         './clusterServer.ts',
         [mode, redisUrl, key, name, String(heartbeat)],
         `server ${i}`,
+        args['profile'],
       );
       return { ...child, port: child.ready as number };
     }),
@@ -362,7 +272,9 @@ async function openLoads(
   batch: number,
 ): Promise<Child[]> {
   const children = await Promise.all(
-    Array.from({ length: loads }, (_, i) => start('./clusterLoad.ts', [], `load process ${i}`)),
+    Array.from({ length: loads }, (_, i) =>
+      startChild('./clusterLoad.ts', [], `load process ${i}`, args['profile']),
+    ),
   );
   const shares = split(streams, loads);
   // Each load's share over the servers, rotated so that the remainders land on different servers.
@@ -660,7 +572,7 @@ async function resumable(
   const servers = await startServers(2, 'resumable', redis.url, prefix);
   const loads: Child[] = [];
   try {
-    loads.push(await start('./clusterLoad.ts', [], 'load process 0'));
+    loads.push(await startChild('./clusterLoad.ts', [], 'load process 0', args['profile']));
     const [first, second] = servers.map((server) => server.port) as [number, number];
     // Answer a is POSTed to server a % 2; every other pair is dropped and read on the other one.
     const plans = Array.from({ length: answers }, (_, a) => ({
@@ -746,38 +658,9 @@ async function resumable(
 }
 
 // ---------------------------------------------------------------------------------------------
-// Noise: CPU stolen by the hypervisor, and CPU used by other processes, during a scenario
-
-function cpuTimes(): number[] {
-  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
-  return line.trim().split(/\s+/).slice(1).map(Number);
-}
-
-function measureNoise(): () => string {
-  if (!existsSync('/proc/stat')) return () => `Noise: load ${(loadavg()[0] ?? NaN).toFixed(2)}.`;
-  const before = cpuTimes();
-  return () => {
-    const delta = cpuTimes().map((value, i) => value - (before[i] ?? 0));
-    const total = sum(delta) || 1;
-    const idle = (delta[3] ?? 0) + (delta[4] ?? 0);
-    return `Noise: CPU steal ${(((delta[7] ?? 0) / total) * 100).toFixed(1)} %, machine busy ${(((total - idle) / total) * 100).toFixed(0)} % (this benchmark included), load ${(loadavg()[0] ?? NaN).toFixed(2)}.`;
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
 // The report
 
-const report: string[] = [];
-const say = (line = ''): void => {
-  report.push(line);
-  console.log(line);
-};
-/** Writes what has been measured so far: a scenario that fails later loses only itself. */
-const save = (): void => {
-  if (out === '') return;
-  mkdirSync(out, { recursive: true });
-  writeFileSync(`${out}/cluster.md`, `${report.join('\n')}\n`);
-};
+const { say, save } = createReport(out === '' ? '' : `${out}/cluster.md`);
 const n = (x: number): string => Math.round(x).toLocaleString('en');
 const k = (x: number): string => `${(x / 1000).toFixed(x < 10_000 ? 1 : 0)}k`;
 const ms = (x: number): string => x.toFixed(2);
@@ -839,7 +722,7 @@ try {
     say(
       `Each process serves its clients from one channel with one reader (XREAD BLOCK) on Redis; the publisher is a channel of its own (its connection and its reader), in the benchmark's process. Latency: from the publisher's send to a load client's read (clocks of one machine). Redis CPU per published event: the change in \`used_cpu_sys + used_cpu_user\` over the publishing window over the events published, its idle floor included: what Redis used per second over ${smoke ? '0.3' : '2'} s just before, everything connected and nothing published (its timers, the readers' XREAD BLOCK timing out every 5 s), times the window, over the events — the same whatever the number of clients, and a smaller share at a higher rate. Redis connections (CLIENT LIST, clients connected): each server process's (its channel's client and its reader), and all of them (the publisher's two and the benchmark's own included). Server CPU per delivered event: every server's CPU over the window over the events delivered. RSS per stream: the servers' RSS after a full GC, with the streams open minus before, over the streams. Load clients: the CPU of the processes reading every stream, in cores.`,
     );
-    say(noise());
+    say(noiseLine(noise()));
     save();
   }
 
@@ -876,7 +759,7 @@ try {
     say(
       `A straight line through the CPU above the floor: ${rows.length > 1 ? `${slope.toFixed(1)} µs per reader per event, and ${(my - slope * mx).toFixed(1)} µs per event besides (the publish itself)` : 'needs two rows or more'}. Readers: one per server process, and the publisher's channel's own. At ${settings.rate} events/s each reader wakes for each event (nothing to batch): a faster publisher, whose events come several to an XREAD, costs less per event.`,
     );
-    say(noise());
+    say(noiseLine(noise()));
     save();
   }
 
@@ -913,7 +796,7 @@ try {
     say(
       `Each load process connects from its own loopback source address (127.0.0.2, 127.0.0.3, …) to every server, so that no address needs more than its ${n(ephemeralPorts())} ephemeral ports; each process stays under the open-file limit (${n(openFileLimit().soft)} here). rx-sse sweeps its streams every quarter of the period and beats those idle for four sweeps, so an idle stream's silence is the whole period plus however late its sweeps ran: lateness past the period comes from the servers' event loops (a sweep writes to every idle stream of its process at once) and from the load clients' own reading, all on these cores.`,
     );
-    say(noise());
+    say(noiseLine(noise()));
     save();
   }
 
@@ -944,7 +827,7 @@ try {
     say(
       `Each answer is POSTed to one process (half to each, ${settings.answers.length > 1 ? 'a fresh pair of processes per row' : 'two processes'}), all of them within the first second or so; every other pair is dropped after ${switchAt} tokens and read on from the other process with its Last-Event-ID. Every answer gave every token once, in order, then \`done\` (the run fails otherwise). Latency: from the producer making a token to a client reading it, live tokens only (a token made before its resuming GET was sent came from Redis's history: "replayed"). Redis CPU per token: its CPU over the run over the tokens, with each answer's start and end, the leases renewed every second and the readers' XREADs. Server CPU per token: both servers', POSTs and resumes included. Redis connections (CLIENT LIST, sampled every 250 ms while the answers ran): the most any server process held, and the most blocked in XREAD at once.`,
     );
-    say(noise());
+    say(noiseLine(noise()));
     save();
   }
 } catch (error) {

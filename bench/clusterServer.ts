@@ -16,12 +16,12 @@
 // { cmd: 'cpu' } → CPU ms since the mark; { cmd: 'memory' } → RSS in bytes after a full GC.
 // The process exits when the benchmark disconnects (it finished, or died).
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { createClient, type RedisClientType } from 'redis';
 import { concat, interval, map, of, take, type Observable } from 'rxjs';
 import { HttpError, sse, type SseContext, type SseEvent, type SseListener } from 'rx-sse';
 import { createRedisChannel, createRedisResumableStreams } from 'rx-sse/redis';
+import { answerMeasure, listenForBench, markCpu } from './benchServer.js';
 
 const [mode = 'channel', redisUrl = '', key = 'bench:cluster', name = 'cluster-server', beat] =
   process.argv.slice(2);
@@ -76,38 +76,20 @@ async function listen(): Promise<SseListener> {
 
 const listener = await listen();
 const server = createServer(listener);
-server.keepAliveTimeout = 0;
-server.headersTimeout = 0;
-server.requestTimeout = 0;
-server.maxConnections = 100_000;
-// The accept queue as deep as the system allows (net.core.somaxconn; node asks for 511).
-server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, () => {
-  process.send?.({ cmd: 'ready', value: (server.address() as AddressInfo).port });
-});
+listenForBench(server);
 
-let cpuAtMark = process.cpuUsage();
 process.on('message', (message: { cmd: string }) => {
   const reply = (value: unknown): void => {
     process.send?.({ cmd: message.cmd, value });
   };
+  if (answerMeasure(message.cmd, reply)) return;
   switch (message.cmd) {
     case 'open':
       reply(listener.stats.open);
       return;
     case 'mark':
-      cpuAtMark = process.cpuUsage();
+      markCpu();
       reply(true);
-      return;
-    case 'cpu': {
-      const { user, system } = process.cpuUsage(cpuAtMark);
-      reply((user + system) / 1000);
-      return;
-    }
-    case 'memory':
-      for (let i = 0; i < 4; i++) (globalThis as { gc?: () => void }).gc?.();
-      setTimeout(() => {
-        reply(process.memoryUsage().rss);
-      }, 100);
       return;
   }
 });

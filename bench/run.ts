@@ -25,21 +25,16 @@
 //                      and fetch-naive: the adaptor alone, no rx-sse)
 //                    latencyModes=naive,sse,channel,better-sse,nest,hono
 //                    profile=<dir>   (a CPU profile of each server process, for DevTools)
-import { fork, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { encode, type SseEvent } from 'rx-sse';
 import { startRedis, type TestRedis } from '../spec/support/redis.js';
+import { startChild } from './child.js';
 import { openLoad, type Load } from './load.js';
+import { benchArgs, createReport, measureNoise, noiseLine, type Noise } from './report.js';
 
-const argv = process.argv.slice(2);
-const smoke = argv.includes('smoke');
-const args = Object.fromEntries(
-  argv.filter((arg) => arg.includes('=')).map((arg) => arg.split('=') as [string, string]),
-);
-const num = (name: string, normal: number, tiny: number): number =>
-  Number(args[name] ?? (smoke ? tiny : normal));
+const { argv, smoke, args, num } = benchArgs();
 const settings = {
   clients: num('clients', 1000, 20),
   // 500 events × 1,000 clients: half a million deliveries, ~30 s for the slowest peer here.
@@ -119,63 +114,14 @@ interface Server {
 }
 
 async function startServer(mode: string, redisUrl = '', heartbeat = ''): Promise<Server> {
-  const child: ChildProcess = fork(
-    fileURLToPath(new URL('./server.ts', import.meta.url)),
+  const child = await startChild(
+    './server.ts',
     [mode, redisUrl, heartbeat],
-    {
-      // rx-sse as users run it: dist/, compiled by tsc (`npm run bench` builds it first). Run
-      // through tsx, the sources carry a name helper per closure (~256 B each): the smoke spec
-      // passes --conditions=rx-sse-source to prove the benchmark works without a build.
-      execArgv: [
-        '--import',
-        'tsx',
-        '--expose-gc',
-        ...process.execArgv.filter((arg) => arg.startsWith('--conditions')),
-        // profile=<dir>: each server writes a CPU profile there (open it in Chrome's DevTools).
-        ...(args['profile'] === undefined
-          ? []
-          : ['--cpu-prof', `--cpu-prof-dir=${args['profile']}`]),
-      ],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    },
+    `bench server (${mode})`,
+    args['profile'],
   );
-  const waiting = new Map<string, (value: unknown) => void>();
-  child.on('message', (message: { cmd: string; value: unknown }) => {
-    waiting.get(message.cmd)?.(message.value);
-  });
-  const exited = new Promise<never>((_, reject) => {
-    child.once('exit', (code) => {
-      reject(new Error(`bench server (${mode}) exited with ${code ?? 'a signal'}`));
-    });
-  });
-  exited.catch(() => undefined);
-  const ask = (cmd: string, extra: object = {}): Promise<unknown> =>
-    Promise.race([
-      new Promise<unknown>((resolve) => {
-        waiting.set(cmd, resolve);
-        if (cmd !== 'ready') child.send({ cmd, ...extra });
-      }),
-      exited,
-    ]);
-  const port = (await ask('ready')) as number;
-  return {
-    port,
-    ask,
-    // Disconnecting lets the server exit by itself (and write its profile); a kill if it hangs.
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) {
-          resolve();
-          return;
-        }
-        const timer = setTimeout(() => child.kill(), 5000);
-        child.once('exit', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-        if (child.connected) child.disconnect();
-      }),
-  };
+  // Stopping disconnects it, so it exits by itself (and writes its profile); a kill if it hangs.
+  return { port: child.ready as number, ask: child.ask, stop: child.stop };
 }
 
 let sources = 0;
@@ -200,37 +146,6 @@ async function waitForSubscribers(server: Server, load: Load, n: number): Promis
     if (Date.now() > deadline) throw new Error(`only some of ${n} clients connected`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Noise: CPU stolen by the hypervisor, and CPU used by other processes, during a scenario
-
-function cpuTimes(): number[] {
-  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
-  return line.trim().split(/\s+/).slice(1).map(Number);
-}
-
-interface Noise {
-  steal: number;
-  busy: number;
-  load: number;
-}
-
-function measureNoise(): () => Noise {
-  if (!existsSync('/proc/stat'))
-    return () => ({ steal: NaN, busy: NaN, load: loadavg()[0] ?? NaN });
-  const before = cpuTimes();
-  return () => {
-    const after = cpuTimes();
-    const delta = after.map((value, i) => value - (before[i] ?? 0));
-    const total = delta.reduce((a, b) => a + b, 0) || 1;
-    const idle = (delta[3] ?? 0) + (delta[4] ?? 0);
-    return {
-      steal: (delta[7] ?? 0) / total,
-      busy: (total - idle) / total,
-      load: loadavg()[0] ?? NaN,
-    };
-  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -423,20 +338,7 @@ function heartbeatCells(beats: NonNullable<Idle['heartbeat']>[], period: number)
   return `${(longest / 1000).toFixed(3)} s | ${(longest - period).toFixed(0)} ms | ${(p99 / 1000).toFixed(3)} s | ${cpu.toFixed(1)}`;
 }
 
-const report: string[] = [];
-const say = (line = ''): void => {
-  report.push(line);
-  console.log(line);
-};
-/** Writes what has been measured so far: a scenario that fails later loses only itself. */
-const save = (): void => {
-  if (out === '') return;
-  mkdirSync(out, { recursive: true });
-  writeFileSync(`${out}/results.md`, `${report.join('\n')}\n`);
-};
-const noiseLine = (seen: Noise): string =>
-  `Noise: CPU steal ${(seen.steal * 100).toFixed(1)} %, machine busy ${(seen.busy * 100).toFixed(0)} % (this benchmark included), load ${seen.load.toFixed(2)}.`;
-
+const { say, save } = createReport(out === '' ? '' : `${out}/results.md`);
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`;
 say(`# rx-sse benchmarks${smoke ? ' (smoke size)' : ''}`);
 say();

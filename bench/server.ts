@@ -33,7 +33,6 @@
 // time it was sent), and replies once all are handed over; { cmd: 'cpu' } → CPU ms since the
 // publish began; { cmd: 'memory' } → RSS after a full GC.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { createAdaptorServer } from '@hono/node-server';
 import type { MessageEvent } from '@nestjs/common';
@@ -43,6 +42,7 @@ import { Observable, Subject } from 'rxjs';
 import { sse, type SseEvent } from 'rx-sse';
 import { createChannel, type SseChannel } from 'rx-sse/channel';
 import { createRedisChannel } from 'rx-sse/redis';
+import { answerMeasure, listenForBench, markCpu } from './benchServer.js';
 
 const mode = process.argv[2] ?? 'naive';
 const redisUrl = process.argv[3] ?? '';
@@ -314,14 +314,7 @@ const server =
         fetch: chosen.fetch,
         overrideGlobalObjects: chosen.overrideGlobalObjects ?? false,
       }) as Server);
-server.keepAliveTimeout = 0;
-server.headersTimeout = 0;
-server.requestTimeout = 0;
-server.maxConnections = 100_000;
-// The accept queue as deep as the system allows (net.core.somaxconn; node asks for 511).
-server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, () => {
-  process.send?.({ cmd: 'ready', value: (server.address() as AddressInfo).port });
-});
+listenForBench(server);
 
 interface Command {
   cmd: string;
@@ -331,31 +324,17 @@ interface Command {
   rate?: number;
 }
 
-// The benchmark is gone (finished, or failed): so is this server.
-process.on('disconnect', () => process.exit(0));
-
-let cpuAtStart = process.cpuUsage();
 process.on('message', (message: Command) => {
   const reply = (value: unknown): void => {
     process.send?.({ cmd: message.cmd, value });
   };
+  if (answerMeasure(message.cmd, reply)) return;
   switch (message.cmd) {
     case 'subscribers':
       reply(chosen.open());
       return;
-    case 'cpu': {
-      const { user, system } = process.cpuUsage(cpuAtStart);
-      reply((user + system) / 1000);
-      return;
-    }
-    case 'memory':
-      for (let i = 0; i < 4; i++) (globalThis as { gc?: () => void }).gc?.();
-      setTimeout(() => {
-        reply(process.memoryUsage().rss);
-      }, 100);
-      return;
     case 'publish':
-      cpuAtStart = process.cpuUsage();
+      markCpu();
       if (message.rate === undefined)
         burst(message, () => {
           reply(message.count);
