@@ -55,6 +55,23 @@ describe('the heartbeat sweep', function () {
     live.delete(stream);
   });
 
+  it('stays a quarter of the period away when the clock steps back', function () {
+    const scheduler = new VirtualTimeScheduler(VirtualAction, 1500);
+    const live = new LiveStreams(1000, scheduler);
+    // During the first sweep the clock steps 10 s back (an NTP step): the next is 250 ms off.
+    let behind = 0;
+    const stream = sweptStream(scheduler, () => {
+      behind = 10_000;
+      return 0;
+    });
+    const clock = scheduler.now.bind(scheduler);
+    scheduler.now = () => clock() - behind;
+    live.add(stream);
+    scheduler.flush();
+    expect(stream.sweeps.slice(0, 4)).to.deep.equal([250, -9500, -9250, -9000]);
+    live.delete(stream);
+  });
+
   it('stops once the last stream is gone', function () {
     const scheduler = new VirtualTimeScheduler(VirtualAction, 10_000);
     const live = new LiveStreams(1000, scheduler);

@@ -66,10 +66,12 @@ export class LiveStreams implements Iterable<LiveStream> {
       // Due against the clock, not a tick after this one ran: a sweep that ran late (a busy
       // loop) or long (thousands of heartbeats) does not push every later one back, which over
       // the four sweeps of a period made idle streams' heartbeats late by four times that.
-      // After a stall longer than a tick, the sweeps start over from now rather than catch up.
+      // After a stall longer than a tick, the sweeps start over from now rather than catch up;
+      // and never more than a tick away, should the clock step back (Date.now() after an NTP
+      // step) or stand still (a scheduler whose now() does not move).
       const now = scheduler.now();
       due += tick;
-      if (due <= now) due = now + tick;
+      if (due <= now || due > now + tick) due = now + tick;
       this.schedule(undefined, due - now);
     }, tick);
   }
