@@ -24,6 +24,11 @@ export interface Load {
    * rejects on a gap.
    */
   readonly done: Promise<void>;
+  /**
+   * Throws the first failure seen on any connection since it opened — one after `done` resolved
+   * included (an event past the last, a duplicate of the last), which `done` cannot report.
+   */
+  check(): void;
   /** Next event number each connection waits for. */
   next: Int32Array;
   /** Delivery latencies in ms (with `latency`), since the last {@link reset}. */
@@ -69,6 +74,14 @@ export function openLoad(port: number, clients: number, options: LoadOptions): L
     return promise;
   };
   let done = arm();
+  // The first failure, kept: one that comes after `done` resolved (an event past the last, a
+  // duplicate of it) cannot reject it, and is thrown by `check()`.
+  let failure: Error | undefined;
+  const fail = (error: Error): void => {
+    failure ??= error;
+    settle.reject(error);
+  };
+  let closing = false;
   for (let c = 0; c < clients; c++) {
     const socket = connect({
       port,
@@ -97,10 +110,9 @@ export function openLoad(port: number, clients: number, options: LoadOptions): L
           const space = text.indexOf(' ', at);
           const stop = space === -1 || space > end ? end : space;
           const n = Number(text.slice(at, stop));
-          if (n !== next[c]) {
-            settle.reject(
-              new Error(`connection ${c} got event ${n} when it expected ${next[c] ?? '?'}`),
-            );
+          if (n !== next[c] || n >= count) {
+            const expected = (next[c] ?? 0) >= count ? `none past ${count - 1}` : next[c];
+            fail(new Error(`connection ${c} got event ${n} when it expected ${expected}`));
           }
           next[c] = n + 1;
           if (latency && stop === space) {
@@ -117,7 +129,13 @@ export function openLoad(port: number, clients: number, options: LoadOptions): L
       rest = text.slice(start);
     });
     socket.on('error', (error) => {
-      settle.reject(new Error(`connection ${c}: ${error.message}`));
+      fail(new Error(`connection ${c}: ${error.message}`));
+    });
+    // The server ended a stream before it was done: a failure, not a wait for ever.
+    socket.on('close', () => {
+      if (!closing && (next[c] ?? 0) < count) {
+        fail(new Error(`connection ${c} closed after ${next[c] ?? 0} of ${count} events`));
+      }
     });
     socket.write('GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n');
     sockets.push(socket);
@@ -125,6 +143,9 @@ export function openLoad(port: number, clients: number, options: LoadOptions): L
   return {
     get done() {
       return done;
+    },
+    check() {
+      if (failure !== undefined) throw failure;
     },
     next,
     latencies,
@@ -147,6 +168,7 @@ export function openLoad(port: number, clients: number, options: LoadOptions): L
       done = arm();
     },
     close() {
+      closing = true;
       for (const socket of sockets) socket.destroy();
     },
   };
