@@ -41,7 +41,6 @@
 //   CPU per token, Redis connections per process (one reader per process, not per answer), every
 //   token delivered in order.
 //     answers=100,300,1000 (a row each)  tokens=50  tokenRate=10  switchAt=10
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, freemem, loadavg } from 'node:os';
@@ -52,7 +51,7 @@ import { createRedisChannel } from 'rx-sse/redis';
 import { startRedis, type TestRedis } from '../spec/support/redis.js';
 import { Histogram, quantile, type LoadReport } from './clusterStats.js';
 import { children, startChild, stopChild, type Child } from './child.js';
-import { benchArgs, createReport, measureNoise, noiseLine } from './report.js';
+import { benchArgs, createReport, measureNoise, noiseLine, revision } from './report.js';
 
 const { argv, smoke, args, num } = benchArgs();
 const list = (name: string, normal: string, tiny: string): number[] =>
@@ -89,20 +88,6 @@ const settings = {
 const scenarios = new Set((args['scenarios'] ?? 'scale,readers,many,resumable').split(','));
 const out = args['out'] ?? (smoke ? '' : fileURLToPath(new URL('./results', import.meta.url)));
 const fromSource = process.execArgv.some((arg) => arg.startsWith('--conditions'));
-
-/** The commit rx-sse was built from, and whether src/ had changes not committed yet. */
-function revision(): string {
-  try {
-    const git = (...argv: string[]): string =>
-      execFileSync('git', argv, { cwd: fileURLToPath(new URL('..', import.meta.url)) })
-        .toString()
-        .trim();
-    const changed = git('status', '--porcelain', '--', 'src') !== '';
-    return `${git('rev-parse', '--short', 'HEAD')}${changed ? ' with changes to src/ not yet committed' : ''}`;
-  } catch {
-    return 'no git';
-  }
-}
 
 const now = (): number => performance.timeOrigin + performance.now();
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,8 +1,10 @@
 // What the benchmarks share: their arguments (`smoke`, `name=value`), their reports' lines,
 // printed and saved as they come, and a line on how noisy the machine was while a scenario ran.
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** A benchmark's command line: `smoke`, and `name=value` pairs. */
 export function benchArgs(argv = process.argv.slice(2)): {
@@ -21,6 +23,20 @@ export function benchArgs(argv = process.argv.slice(2)): {
   return { argv, smoke, args, num };
 }
 
+/** The commit rx-sse was built from, and whether src/ had changes not committed yet. */
+export function revision(): string {
+  try {
+    const git = (...argv: string[]): string =>
+      execFileSync('git', argv, { cwd: fileURLToPath(new URL('..', import.meta.url)) })
+        .toString()
+        .trim();
+    const changed = git('status', '--porcelain', '--', 'src') !== '';
+    return `${git('rev-parse', '--short', 'HEAD')}${changed ? ' with changes to src/ not yet committed' : ''}`;
+  } catch {
+    return 'no git';
+  }
+}
+
 /** How noisy the machine was over a scenario: shares of all CPU time, and the load average. */
 export interface Noise {
   /** Stolen by the hypervisor. */
@@ -28,6 +44,8 @@ export interface Noise {
   /** Not idle: this benchmark's processes included. */
   busy: number;
   load: number;
+  /** Seconds the scenario took. */
+  seconds: number;
 }
 
 /** The machine's CPU times since boot, from /proc/stat (user, nice, system, idle, iowait, …). */
@@ -38,8 +56,10 @@ function cpuTimes(): number[] {
 
 /** Starts measuring; the function returned says how noisy it was since. */
 export function measureNoise(): () => Noise {
+  const started = performance.now();
+  const seconds = (): number => (performance.now() - started) / 1000;
   if (!existsSync('/proc/stat'))
-    return () => ({ steal: NaN, busy: NaN, load: loadavg()[0] ?? NaN });
+    return () => ({ steal: NaN, busy: NaN, load: loadavg()[0] ?? NaN, seconds: seconds() });
   const before = cpuTimes();
   return () => {
     const delta = cpuTimes().map((value, i) => value - (before[i] ?? 0));
@@ -49,12 +69,13 @@ export function measureNoise(): () => Noise {
       steal: (delta[7] ?? 0) / total,
       busy: (total - idle) / total,
       load: loadavg()[0] ?? NaN,
+      seconds: seconds(),
     };
   };
 }
 
 export const noiseLine = (seen: Noise): string =>
-  `Noise: CPU steal ${(seen.steal * 100).toFixed(1)} %, machine busy ${(seen.busy * 100).toFixed(0)} % (this benchmark included), load ${seen.load.toFixed(2)}.`;
+  `Noise: CPU steal ${(seen.steal * 100).toFixed(1)} %, machine busy ${(seen.busy * 100).toFixed(0)} % (this benchmark included), load ${seen.load.toFixed(2)}; the scenario took ${Math.round(seen.seconds)} s.`;
 
 /** A report in Markdown: each line printed as it is said, and `file` ('' for none) rewritten on `save`. */
 export function createReport(file: string): {

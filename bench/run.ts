@@ -5,7 +5,7 @@
 // and each figure is a median with its min–max, beside the naive loop measured in the same run.
 // docs/performance.md says what the figures mean.
 //
-//   npm run bench                       the defaults: about 15 minutes on 2 cores; writes
+//   npm run bench                       the defaults: about 18 minutes on 2 cores; writes
 //                                       bench/results/results.md and docs/bench-peers.svg
 //   npm run bench -- smoke              seconds: proves it works (CI runs this)
 //   npm run bench -- clients=1000 count=500 size=100 perTick=10 rounds=3
@@ -32,7 +32,14 @@ import { encode, type SseEvent } from 'rx-sse';
 import { startRedis, type TestRedis } from '../spec/support/redis.js';
 import { startChild } from './child.js';
 import { openLoad, type Load } from './load.js';
-import { benchArgs, createReport, measureNoise, noiseLine, type Noise } from './report.js';
+import {
+  benchArgs,
+  createReport,
+  measureNoise,
+  noiseLine,
+  revision,
+  type Noise,
+} from './report.js';
 
 const { argv, smoke, args, num } = benchArgs();
 const settings = {
@@ -183,6 +190,8 @@ async function fanout(
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const { user, system } = process.cpuUsage(clientCpu);
     const cpuMs = (await server.ask('cpu')) as number;
+    // Anything after the last event (a duplicate of it, one more) fails the run too.
+    load.check();
     const delivered = clients * count;
     return {
       eventsPerSecond: delivered / seconds,
@@ -240,19 +249,20 @@ async function idle(mode: string, clients: number): Promise<Idle> {
       await waitForSubscribers(server, load, opened);
     }
     const accepted = (performance.now() - started) / 1000;
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    const memory = ((await server.ask('memory')) as number) - before;
-    if (!beating) return { memory: memory / clients, accepted };
-    // Watched for `beats` periods: every stream must hear from the server at least once a period.
+    // Every mode idles as long, `beats` periods (a second without), before its memory is read:
+    // the heartbeats' writes leave memory behind (the allocator keeps what they used), so the
+    // loop's and rx-sse's are read after as many of them.
     for (const load of loads) load.reset();
     const cpuBefore = (await server.ask('cpu')) as number;
-    const watched = settings.beats * settings.heartbeat;
+    const watched = settings.beats * settings.heartbeat || 1000;
     await new Promise((resolve) => setTimeout(resolve, watched));
     const cpu = ((await server.ask('cpu')) as number) - cpuBefore;
     const silences = loads.flatMap((load) => [...load.silences()]).sort((a, b) => a - b);
+    const memory = (((await server.ask('memory')) as number) - before) / clients;
+    if (!beating) return { memory, accepted };
     const period = settings.heartbeat;
     return {
-      memory: memory / clients,
+      memory,
       accepted,
       heartbeat: {
         longest: silences.at(-1) ?? NaN,
@@ -291,6 +301,8 @@ async function latency(mode: string): Promise<{ p50: number; p99: number }> {
     // would be the whole of the tail.
     if (settings.warmup > 0) await paced(Math.ceil(settings.rate * settings.warmup));
     await paced(count);
+    await server.ask('cpu');
+    load.check();
     const sorted = [...load.latencies].sort((a, b) => a - b);
     const at = (q: number): number =>
       sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
@@ -304,7 +316,13 @@ async function latency(mode: string): Promise<{ p50: number; p99: number }> {
 // ---------------------------------------------------------------------------------------------
 // Figures
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1] ?? NaN;
+/** The middle value; of an even count, the mean of the two middle ones. */
+function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const half = sorted.length >> 1;
+  if (sorted.length % 2 === 1) return sorted[half] ?? NaN;
+  return ((sorted[half - 1] ?? NaN) + (sorted[half] ?? NaN)) / 2;
+}
 const k = (n: number): string => `${Math.round(n / 1000).toLocaleString('en')}k`;
 /** `n` as a multiple of `base`, or `–` when the run had no base (its mode was not run). */
 const ratio = (n: number, base: number): string =>
@@ -343,7 +361,7 @@ const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${proces
 say(`# rx-sse benchmarks${smoke ? ' (smoke size)' : ''}`);
 say();
 say(
-  `${new Date().toISOString().slice(0, 10)}, ${machine}, load ${(loadavg()[0] ?? NaN).toFixed(2)} at the start; rx-sse from ${process.execArgv.some((arg) => arg.startsWith('--conditions')) ? 'its sources (tsx)' : 'dist/'}; \`npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}\`. Peers: better-sse ${version('better-sse')}, NestJS ${version('@nestjs/core')} (@nestjs/platform-express, express ${version('express')}), Hono ${version('hono')} on @hono/node-server ${version('@hono/node-server')}. Medians of alternated runs, min–max beside them; ratios are to the naive loop of the same run.`,
+  `${new Date().toISOString().slice(0, 10)}, ${machine}, load ${(loadavg()[0] ?? NaN).toFixed(2)} at the start; rx-sse from ${process.execArgv.some((arg) => arg.startsWith('--conditions')) ? 'its sources (tsx)' : 'dist/'} (${revision()}); \`npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}\`. Peers: better-sse ${version('better-sse')}, NestJS ${version('@nestjs/core')} (@nestjs/platform-express, express ${version('express')}), Hono ${version('hono')} on @hono/node-server ${version('@hono/node-server')}. Medians of alternated runs, min–max beside them; ratios are to the naive loop of the same run.`,
 );
 
 /** Per mode, what the summary at the end shows. */
@@ -497,7 +515,7 @@ try {
     }
     say();
     say(
-      `Streams get a heartbeat every ${period / 1000} s (rx-sse's default is 15 s): rx-sse's from its sweep, the naive loop's from one timer writing a comment to all of them — the peers' own (better-sse every 10 s, NestJS and Hono none) are left as they are. The memory is read after all are open, then they are watched for ${settings.beats} periods: the longest silence is the longest any stream went without a byte (in any round), its lateness how far past the period that was; the CPU is the server's over the watch, per heartbeat due. Accepting: 1,000 connections at a time, each thousand counted open before the next.`,
+      `Streams get a heartbeat every ${period / 1000} s (rx-sse's default is 15 s): rx-sse's from its sweep, the naive loop's from one timer writing a comment to all of them — the peers' own (better-sse every 10 s, NestJS and Hono none) are left as they are. Once all are open, every server idles ${settings.beats} periods, watched, before its memory is read: the longest silence is the longest any stream went without a byte (in any round), its lateness how far past the period that was; the CPU is the server's over the watch, per heartbeat due. Accepting: 1,000 connections at a time, each thousand counted open before the next.`,
     );
     for (const [mode, node] of Object.entries(nodeDoor)) {
       if (!results.has(mode) || !results.has(node)) continue;
