@@ -5,14 +5,14 @@
 // and each figure is a median with its min–max, beside the naive loop measured in the same run.
 // docs/performance.md says what the figures mean.
 //
-//   npm run bench                       the defaults: about 18 minutes on 2 cores; writes
+//   npm run bench                       the defaults: about 15 minutes on 2 cores; writes
 //                                       bench/results/results.md and docs/bench-peers.svg
 //   npm run bench -- smoke              seconds: proves it works (CI runs this)
 //   npm run bench -- clients=1000 count=500 size=100 perTick=10 rounds=3
 //                    ceilingCount=2000 ceilingRounds=5   (the ceiling: rx-sse against the joined loop)
 //                    idle=19000 heartbeat=5000 beats=2   (idle streams; their heartbeat, ms; periods
 //                      watched)
-//                    latencyClients=200 latencyRounds=3 rate=100 seconds=5 warmup=1
+//                    latencyClients=200 latencyRounds=5 rate=100 seconds=5 warmup=1
 //                    chart=10,100,1000,5000 chartEvents=200000 chartRounds=1
 //                    scenarios=fanout,ceiling,chart,idle,latency,redis,encode
 //                    out=bench/results  svg=docs/bench-peers.svg   (out= or svg= empty: not written)
@@ -61,7 +61,7 @@ const settings = {
   // latency, not of a backlog.
   latencyClients: num('latencyClients', 200, 10),
   // The tail is the noisiest figure on a shared machine: more runs for its median.
-  latencyRounds: num('latencyRounds', 3, 1),
+  latencyRounds: num('latencyRounds', 5, 1),
   rate: num('rate', 100, 100),
   seconds: num('seconds', 5, 1),
   // Seconds of events at the same rate before the measured ones (not counted).
