@@ -3,7 +3,18 @@ import { randomBytes } from 'node:crypto';
 import { get, type IncomingHttpHeaders } from 'node:http';
 import { createGunzip } from 'node:zlib';
 import { EventSource } from 'eventsource';
-import { finalize, firstValueFrom, NEVER, Subject, take, toArray } from 'rxjs';
+import {
+  concat,
+  finalize,
+  firstValueFrom,
+  map,
+  NEVER,
+  of,
+  Subject,
+  take,
+  timer,
+  toArray,
+} from 'rxjs';
 import { sse, type SseEvent, type SseOptions } from 'rx-sse';
 import { fromSse } from 'rx-sse/client';
 import { parseEvents, startServer, waitFor, type TestServer } from './support/server.js';
@@ -149,6 +160,29 @@ describe('gzip (options.compress)', function () {
     });
     const stream = await openCompressed(server.origin, 'gzip');
     expect(stream.headers.vary).to.equal('Origin, Accept-Encoding');
+    stream.close();
+  });
+
+  it('writes what waited for the compressor to drain, once it has', async function () {
+    // A burst the compressor cannot take at once (its buffer is 16 KiB): the writer waits for
+    // its 'drain', listened for only then; an event that comes meanwhile goes out after it.
+    const burst = Array.from({ length: 64 }, (_, i) => ({
+      id: i,
+      data: randomBytes(48 * 1024).toString('base64'),
+    }));
+    const { listener, origin } = await serve(
+      () => concat(of(...burst), timer(0).pipe(map(() => ({ id: 'after', data: 'after' }))), NEVER),
+      { maxBufferedBytes: 64 << 20 },
+    );
+    const stream = await openCompressed(origin, 'gzip');
+    await waitFor(
+      () => stream.text().includes('data: after\n'),
+      'the event after the burst',
+      10_000,
+    );
+    const ids = parseEvents(stream.text()).map((event) => event.id);
+    expect(ids).to.deep.equal([...burst.map((event) => String(event.id)), 'after']);
+    expect(listener.stats.closedSlow).to.equal(0);
     stream.close();
   });
 
