@@ -80,10 +80,7 @@ export class Writer {
       }
     } finally {
       // One that threw (an uncaught exception, as from any microtask) keeps no other waiting.
-      for (; next < due.length; next++) {
-        const writer = due[next];
-        if (writer !== undefined) Writer.#enqueue(writer);
-      }
+      for (const writer of due.slice(next)) Writer.#enqueue(writer);
     }
   };
 
